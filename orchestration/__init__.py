@@ -1,0 +1,1 @@
+"""ccm-billing: monthly Medicare CCM billing from EHR and vendor reports."""

