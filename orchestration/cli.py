@@ -1,0 +1,228 @@
+"""`ccm`: run the monthly CCM billing pipeline from a terminal.
+
+ccm run [--drop PATH] [--month YYYY-MM] [--out DIR]
+ccm ui  [--port 3000]
+ccm db  start | stop | url
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from orchestration.settings import project_paths
+
+log = logging.getLogger("ccm")
+
+MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_month(text: str) -> date:
+    match = MONTH_PATTERN.match(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected a month as YYYY-MM, got {text!r}")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def _dagster_home() -> Path:
+    """Runs started here show up in `ccm ui`: both use the project's Dagster home."""
+    home = Path(os.environ.get("DAGSTER_HOME", project_paths().var / "dagster_home"))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+    os.environ["DAGSTER_HOME"] = str(home.resolve())
+    return home
+
+
+def _months_in_drop(drop: Path) -> tuple[list[date], list]:
+    from orchestration.lib.ingest import scan_drop
+    from orchestration.settings import reports_config
+
+    files = scan_drop(drop, config=reports_config())
+    months = sorted({f.service_month for f in files if f.service_month and f.kind})
+    unplaced = [f for f in files if f.problem and (f.service_month is None or f.kind is None)]
+    return months, unplaced
+
+
+def _quarantine_unplaced(unplaced) -> None:
+    """Files that belong to no month or kind never reach a month's run: set them aside now."""
+    from orchestration.lib import warehouse
+    from orchestration.lib.ingest import load_file
+    from orchestration.settings import reports_config
+
+    with warehouse.connect() as conn:
+        for dropped in unplaced:
+            result = load_file(conn, dropped, config=reports_config())
+            print(f"  quarantined {dropped.name}: {result.reason}")
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import MONTHLY_JOB_NAME, build_definitions
+    from orchestration.defs.ingest.partitions import partition_key_of
+    from orchestration.lib import warehouse
+    from orchestration.lib.summary import month_summary
+
+    drop = Path(args.drop).expanduser().resolve()
+    out = Path(args.out).expanduser().resolve()
+    if not drop.is_dir():
+        print(f"ccm run: drop folder not found: {drop}", file=sys.stderr)
+        return 2
+    _dagster_home()
+    embedded = warehouse.connection_info().embedded
+    print(f"Warehouse: {'embedded PostgreSQL' if embedded else 'CCM_DATABASE_URL'}")
+    warehouse.ensure_schemas()
+
+    found, unplaced = _months_in_drop(drop)
+    if unplaced:
+        print(f"{len(unplaced)} file(s) in the drop cannot be placed:")
+        _quarantine_unplaced(unplaced)
+    months = [args.month] if args.month else found
+    if not months:
+        print(f"ccm run: no recognisable reports in {drop}", file=sys.stderr)
+        return 2
+
+    defs = build_definitions(drop_path=str(drop), out_path=str(out))
+    job = defs.resolve_job_def(MONTHLY_JOB_NAME)
+    instance = DagsterInstance.get()
+    log_level = "INFO" if args.verbose else "WARNING"
+    failed = []
+    for index, month in enumerate(months, start=1):
+        print(
+            f"[{index}/{len(months)}] {month:%Y-%m}: ingest, build and test, export …", flush=True
+        )
+        result = job.execute_in_process(
+            partition_key=partition_key_of(month),
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
+        if not result.success:
+            failed.append(month)
+            for event in result.all_events:
+                if event.is_step_failure:
+                    error = event.step_failure_data.error
+                    message = error.message.strip().splitlines()[0] if error else "failed"
+                    print(f"  step {event.step_key} failed: {message}", file=sys.stderr)
+            print(
+                f"  {month:%Y-%m}: FAILED (run {result.run_id}); nothing published", file=sys.stderr
+            )
+            continue
+        with warehouse.connect() as conn:
+            summary = month_summary(conn, month)
+        for line in summary.lines():
+            print(line)
+        print(f"  wrote {out / f'ccm_billing_{month:%Y-%m}.csv'} and .xlsx")
+    return 1 if failed else 0
+
+
+def command_ui(args: argparse.Namespace) -> int:
+    from orchestration.lib import warehouse
+
+    _dagster_home()
+    warehouse.ensure_schemas()
+    cmd = [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(args.port),
+    ]
+    print(f"Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)")
+    return subprocess.call(cmd, cwd=project_paths().root)
+
+
+def command_db(args: argparse.Namespace) -> int:
+    from orchestration.lib import warehouse
+
+    if args.action == "stop":
+        stopped = warehouse.stop_embedded()
+        print("embedded PostgreSQL stopped" if stopped else "no embedded PostgreSQL running")
+        return 0
+    info = warehouse.connection_info()
+    if args.action == "url":
+        print(info.url)
+    else:
+        warehouse.ensure_schemas()
+        print(f"warehouse ready: {'embedded' if info.embedded else 'external'} ({info.host})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    paths = project_paths()
+    parser = argparse.ArgumentParser(
+        prog="ccm",
+        description=(
+            "Turn a month of eClinicalWorks and CCM-vendor reports into a Medicare CCM "
+            "billing list. The warehouse is an embedded PostgreSQL under var/ unless "
+            "CCM_DATABASE_URL names another server."
+        ),
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show Dagster's run log")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="bill one or every month found in a drop folder",
+        description=(
+            "Ingest the drop folder's reports, build and test the month's marts through "
+            "Dagster, and write ccm_billing_YYYY-MM.csv and .xlsx. Without --month, every "
+            "month found in the drop is run, oldest first. Exits non-zero if a month fails; "
+            "a failed month publishes nothing."
+        ),
+    )
+    run.add_argument(
+        "--drop",
+        default=str(paths.sample_drop),
+        help="folder holding the reports, any subfolders (default: the bundled sample months)",
+    )
+    run.add_argument("--month", type=parse_month, help="service month to run, YYYY-MM")
+    run.add_argument(
+        "--out",
+        default=str(paths.default_out),
+        help="folder for ccm_billing_YYYY-MM.csv/.xlsx (default: out/)",
+    )
+    run.set_defaults(handler=command_run)
+
+    ui = sub.add_parser(
+        "ui",
+        help="start the Dagster UI on 127.0.0.1",
+        description="Start the Dagster UI (webserver and daemon) on 127.0.0.1.",
+    )
+    ui.add_argument("--port", type=int, default=3000, help="port (default 3000)")
+    ui.set_defaults(handler=command_ui)
+
+    db = sub.add_parser(
+        "db",
+        help="start or stop the embedded warehouse, or print its URL",
+        description="Manage the warehouse: start (and create schemas), stop, or print the URL.",
+    )
+    db.add_argument("action", choices=("start", "stop", "url"))
+    db.set_defaults(handler=command_db)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

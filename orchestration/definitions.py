@@ -1,0 +1,42 @@
+"""Everything Dagster loads: the assets, jobs and resources of each area under defs/."""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, Definitions, define_asset_job
+from dagster_dbt import DbtCliResource
+
+from orchestration.defs.ingest.assets import raw_reports
+from orchestration.defs.ingest.partitions import service_months
+from orchestration.defs.publish.assets import ccm_billing_files
+from orchestration.defs.resources import DropFolder, ExportFolder, Warehouse
+from orchestration.defs.transform.assets import ccm_dbt_models
+from orchestration.defs.transform.project import dbt_project
+
+MONTHLY_JOB_NAME = "monthly_billing"
+
+monthly_billing = define_asset_job(
+    MONTHLY_JOB_NAME,
+    selection=AssetSelection.all(),
+    partitions_def=service_months,
+    description="Ingest a service month's reports, build and test the marts, export the lists.",
+)
+
+
+def build_definitions(
+    *, drop_path: str | None = None, out_path: str | None = None
+) -> Definitions:
+    drop = DropFolder(path=drop_path) if drop_path else DropFolder()
+    out = ExportFolder(path=out_path) if out_path else ExportFolder()
+    return Definitions(
+        assets=[raw_reports, ccm_dbt_models, ccm_billing_files],
+        jobs=[monthly_billing],
+        resources={
+            "drop_folder": drop,
+            "export_folder": out,
+            "warehouse": Warehouse(),
+            "dbt": DbtCliResource(project_dir=dbt_project),
+        },
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,110 @@
+"""Raw report assets: one per report kind, partitioned by service month.
+
+One op scans the drop folder once and loads every kind the run selected, because reading the
+title rows of each file is what tells its kind and month; seven ops would read them seven times.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
+
+from orchestration.defs.ingest.partitions import month_of_partition, service_months
+from orchestration.defs.resources import DropFolder, Warehouse
+from orchestration.lib.ingest import DroppedFile, LoadResult, load_file, scan_drop
+from orchestration.lib.raw_tables import REPORT_KINDS
+from orchestration.settings import project_paths, reports_config
+
+KIND_DESCRIPTIONS = {
+    "ccm_enabled": "eCW list of patients enabled (consented) for CCM.",
+    "ccm_not_enabled": "eCW list of patients not enabled for CCM.",
+    "ccm_not_eligible": "eCW list of patients not eligible for CCM.",
+    "exclusions": "Home health, TCM, SNF and hospice services that exclude a patient-month.",
+    "practice_minutes": "CCM minutes logged by practice staff in eCW (PHM).",
+    "telephone_encounters": "All telephone encounters of the month, with diagnoses.",
+    "vendor_billing": "The CCM vendor's monthly minutes report.",
+}
+
+
+def raw_asset_key(kind: str) -> AssetKey:
+    return AssetKey(["raw", kind])
+
+
+def files_for_month(files: list[DroppedFile], month) -> dict[str, list[DroppedFile]]:
+    """The month's files by kind, oldest first, so the newest load ends up current."""
+    by_kind: dict[str, list[DroppedFile]] = defaultdict(list)
+    for dropped in files:
+        if dropped.kind and dropped.service_month == month:
+            by_kind[dropped.kind].append(dropped)
+    for kind_files in by_kind.values():
+        kind_files.sort(key=lambda f: (f.path.stat().st_mtime, f.name))
+    return by_kind
+
+
+def _metadata(kind: str, results: list[LoadResult]) -> dict:
+    current = [r for r in results if r.status in ("current", "unchanged")]
+    quarantined = [r for r in results if r.status == "quarantined"]
+    return {
+        "files_seen": len(results),
+        "files_quarantined": len(quarantined),
+        "rows_loaded": sum(r.rows_loaded for r in current),
+        "rows_rejected": sum(r.rows_rejected for r in current),
+        "rows_skipped": sum(r.rows_skipped for r in current),
+        "file_names": MetadataValue.text(", ".join(r.file_name for r in results) or "none"),
+        "arrived": bool(current),
+    }
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(
+            raw_asset_key(kind),
+            description=KIND_DESCRIPTIONS[kind],
+            group_name="ingest",
+            kinds={"python", "postgres"},
+            skippable=True,
+        )
+        for kind in REPORT_KINDS
+    ],
+    partitions_def=service_months,
+    can_subset=True,
+    name="raw_reports",
+)
+def raw_reports(context: AssetExecutionContext, drop_folder: DropFolder, warehouse: Warehouse):
+    """Read the month's reports from the drop folder and load them into `raw` with COPY."""
+    month = month_of_partition(context.partition_key)
+    config = reports_config()
+    warehouse.ensure_schemas()
+    scanned = scan_drop(drop_folder.root(), config=config)
+    by_kind = files_for_month(scanned, month)
+    selected = {key.path[-1] for key in context.selected_asset_keys}
+
+    for kind in REPORT_KINDS:
+        if kind not in selected:
+            continue
+        results: list[LoadResult] = []
+        with warehouse.connect() as conn:
+            for dropped in by_kind.get(kind, []):
+                results.append(load_file(conn, dropped, config=config, var_dir=project_paths().var))
+        for result in results:
+            if result.status == "quarantined":
+                context.log.warning(
+                    f"{kind} {month:%Y-%m}: {result.file_name} quarantined: {result.reason}"
+                )
+        if not results:
+            context.log.warning(f"{kind} {month:%Y-%m}: no report in the drop folder")
+        else:
+            meta = _metadata(kind, results)
+            context.log.info(
+                f"{kind} {month:%Y-%m}: {meta['rows_loaded']} rows loaded, "
+                f"{meta['rows_rejected']} rejected, {meta['rows_skipped']} non-data rows skipped"
+            )
+        yield MaterializeResult(asset_key=raw_asset_key(kind), metadata=_metadata(kind, results))

@@ -1,0 +1,77 @@
+"""The month's headline numbers, read back from the marts: counts and codes, never patients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import psycopg
+
+
+@dataclass
+class MonthSummary:
+    service_month: date
+    patients_billed: int = 0
+    patients_by_code: dict[str, int] = field(default_factory=dict)
+    units_by_code: dict[str, int] = field(default_factory=dict)
+    not_billed_by_reason: dict[str, int] = field(default_factory=dict)
+    rejected_rows: int = 0
+    quarantined_files: int = 0
+
+    @property
+    def excluded(self) -> int:
+        return sum(n for r, n in self.not_billed_by_reason.items() if r.startswith("EXCLUDED"))
+
+    @property
+    def under_threshold(self) -> int:
+        return self.not_billed_by_reason.get("UNDER_THRESHOLD", 0)
+
+    def lines(self) -> list[str]:
+        codes = ", ".join(
+            f"{code} {self.patients_by_code[code]}"
+            + (f" ({self.units_by_code[code]} units)" if self.units_by_code[code] > 1 else "")
+            for code in sorted(self.patients_by_code)
+        )
+        other = {
+            reason: n
+            for reason, n in self.not_billed_by_reason.items()
+            if not reason.startswith("EXCLUDED") and reason != "UNDER_THRESHOLD"
+        }
+        others = ", ".join(f"{reason.lower()} {n}" for reason, n in sorted(other.items()))
+        return [
+            f"{self.service_month:%Y-%m}: {self.patients_billed} patients billed"
+            + (f" — {codes}" if codes else ""),
+            f"  excluded {self.excluded}, under threshold {self.under_threshold}"
+            + (f", other not billed: {others}" if others else ""),
+            f"  rejected rows {self.rejected_rows}, quarantined files {self.quarantined_files}",
+        ]
+
+
+def month_summary(
+    conn: psycopg.Connection, month: date, quarantined_files: int = 0
+) -> MonthSummary:
+    summary = MonthSummary(service_month=month, quarantined_files=quarantined_files)
+    rows = conn.execute(
+        "select cpt_code, count(distinct patient_acct_no), sum(units) "
+        "from marts.fct_ccm_billing where service_month = %s group by cpt_code",
+        (month,),
+    ).fetchall()
+    summary.patients_by_code = {code: int(n) for code, n, _ in rows}
+    summary.units_by_code = {code: int(units or 0) for code, _, units in rows}
+    (summary.patients_billed,) = conn.execute(
+        "select count(distinct patient_acct_no) from marts.fct_ccm_billing "
+        "where service_month = %s",
+        (month,),
+    ).fetchone()
+    reasons = conn.execute(
+        "select reason_code, count(distinct patient_acct_no) from marts.ccm_review_list "
+        "where service_month = %s group by reason_code",
+        (month,),
+    ).fetchall()
+    summary.not_billed_by_reason = {reason: int(n) for reason, n in reasons}
+    (summary.rejected_rows,) = conn.execute(
+        "select count(*) from raw.rejected_rows r join raw.file_loads l using (load_id) "
+        "where l.status = 'current' and l.service_month = %s",
+        (month,),
+    ).fetchone()
+    return summary
