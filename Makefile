@@ -14,7 +14,6 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/dbt deps --project-dir dbt_ccm --profiles-dir dbt_ccm --quiet || true
 	touch $(STAMP)
 
 ## Run the main job on the bundled sample months; files land in out/.

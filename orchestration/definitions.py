@@ -22,9 +22,7 @@ monthly_billing = define_asset_job(
 )
 
 
-def build_definitions(
-    *, drop_path: str | None = None, out_path: str | None = None
-) -> Definitions:
+def build_definitions(*, drop_path: str | None = None, out_path: str | None = None) -> Definitions:
     drop = DropFolder(path=drop_path) if drop_path else DropFolder()
     out = ExportFolder(path=out_path) if out_path else ExportFolder()
     return Definitions(

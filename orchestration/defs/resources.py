@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +17,7 @@ from orchestration.settings import project_paths
 class DropFolder(ConfigurableResource):
     """Where the practice's exports land. A local folder for now."""
 
-    path: str = str(project_paths().sample_drop)
+    path: str = os.environ.get("CCM_DROP", str(project_paths().sample_drop))
 
     def root(self) -> Path:
         return Path(self.path).expanduser().resolve()
@@ -40,7 +41,7 @@ class Warehouse(ConfigurableResource):
 class ExportFolder(ConfigurableResource):
     """Where each run writes its billing list files."""
 
-    path: str = str(project_paths().default_out)
+    path: str = os.environ.get("CCM_OUT", str(project_paths().default_out))
 
     def root(self) -> Path:
         folder = Path(self.path).expanduser().resolve()

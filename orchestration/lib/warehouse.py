@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, quote, unquote, urlparse
 
 import psycopg
 
@@ -42,7 +42,9 @@ class ConnectionInfo:
     @property
     def sqlalchemy_url(self) -> str:
         # SQLAlchemy takes a socket folder as the `host` query parameter.
-        auth = self.user + (f":{self.password}" if self.password else "")
+        auth = quote(self.user, safe="") + (
+            f":{quote(self.password, safe='')}" if self.password else ""
+        )
         if self.host.startswith("/"):
             return f"postgresql+psycopg2://{auth}@/{self.dbname}?host={self.host}&port={self.port}"
         return f"postgresql+psycopg2://{auth}@{self.host}:{self.port}/{self.dbname}"

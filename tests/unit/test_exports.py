@@ -1,0 +1,49 @@
+import csv
+from datetime import date
+from decimal import Decimal
+
+from openpyxl import load_workbook
+
+from orchestration.lib.exports import neutralise_formula, write_csv, write_workbook
+
+
+def test_text_a_spreadsheet_would_evaluate_is_prefixed():
+    assert neutralise_formula('=HYPERLINK("http://x","y")') == '\'=HYPERLINK("http://x","y")'
+    assert neutralise_formula("+1") == "'+1"
+    assert neutralise_formula("-2") == "'-2"
+    assert neutralise_formula("@SUM(A1)") == "'@SUM(A1)"
+    assert neutralise_formula("SMITH, JOHN") == "SMITH, JOHN"
+
+
+def test_csv_writes_dates_iso_and_neutralises_formulas(tmp_path):
+    path = tmp_path / "list.csv"
+    write_csv(
+        path,
+        ["service_month", "patient_name", "date_of_service", "units", "amount"],
+        [("2025-03", "=cmd|' /C calc'!A0", date(2025, 3, 31), 2, Decimal("60.490"))],
+    )
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows == [
+        ["service_month", "patient_name", "date_of_service", "units", "amount"],
+        ["2025-03", "'=cmd|' /C calc'!A0", "2025-03-31", "2", "60.49"],
+    ]
+
+
+def test_workbook_stores_formula_like_names_as_text(tmp_path):
+    path = tmp_path / "list.xlsx"
+    write_workbook(
+        path,
+        [("Billing", ["patient_name", "units"], [('=HYPERLINK("http://evil","x")', 1)])],
+    )
+    sheet = load_workbook(path)["Billing"]
+    assert sheet["A2"].value == '=HYPERLINK("http://evil","x")'
+    assert sheet["A2"].data_type == "s"
+    assert sheet.freeze_panes == "A2"
+
+
+def test_workbook_bytes_do_not_change_between_identical_writes(tmp_path):
+    sheets = [("Billing", ["code"], [("99490",)])]
+    write_workbook(tmp_path / "a.xlsx", sheets)
+    write_workbook(tmp_path / "b.xlsx", sheets)
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
