@@ -1,0 +1,244 @@
+"""Watching the drop folder: which files are ready, which are new, which months to run.
+
+The folder is any fsspec location (a local path, `s3://`, `az://`, `gs://`, `sftp://`). A
+file is taken once its size and modification time have held still for `stable_seconds`;
+taking it means copying it into the local inbox of its service month and moving the original
+into the drop's `archive/` folder, so the next listing stays short however many months have
+passed. The cursor remembers files by content hash, never by the clock: a re-drop with the
+same bytes does nothing, a corrected file under the same name runs its month again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import posixpath
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import fsspec
+
+from orchestration.lib.raw_tables import REPORT_KINDS
+
+log = logging.getLogger(__name__)
+
+SKIPPED_FOLDERS = {"archive", "quarantine"}
+# Names that sync clients and editors use for files still being written.
+TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".download", ".reason.txt")
+CURSOR_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ListedFile:
+    path: str
+    size: int
+    mtime: float
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.path)
+
+
+@dataclass(frozen=True)
+class Classification:
+    kind: str | None
+    service_month: date | None
+    problem: str | None
+
+
+@dataclass
+class WatchCursor:
+    """What the sensor knows between ticks; serialised as JSON in the Dagster cursor."""
+
+    observed: dict[str, list[float]] = field(default_factory=dict)  # path -> [size, mtime]
+    taken: dict[str, str] = field(default_factory=dict)  # sha256 -> month or "quarantined"
+    months: dict[str, dict] = field(default_factory=dict)  # YYYY-MM -> {"kinds", "requested"}
+
+    @classmethod
+    def loads(cls, text: str | None) -> WatchCursor:
+        if not text:
+            return cls()
+        data = json.loads(text)
+        if data.get("version") != CURSOR_VERSION:
+            raise ValueError(f"unknown drop-folder cursor version {data.get('version')!r}")
+        return cls(observed=data["observed"], taken=data["taken"], months=data["months"])
+
+    def dumps(self) -> str:
+        return json.dumps(
+            {
+                "version": CURSOR_VERSION,
+                "observed": self.observed,
+                "taken": self.taken,
+                "months": self.months,
+            },
+            sort_keys=True,
+        )
+
+
+@dataclass(frozen=True)
+class MonthRequest:
+    """A month whose inbox should be (re)run, with the run key that identifies its inputs."""
+
+    month: str
+    run_key: str
+    missing_kinds: tuple[str, ...]
+
+
+class DropStore:
+    """The drop folder behind fsspec, so a sensor can be tested on a temporary folder."""
+
+    def __init__(self, url: str, storage_options: dict | None = None) -> None:
+        self.fs, root = fsspec.core.url_to_fs(url, **(storage_options or {}))
+        self.root = root.rstrip("/")
+
+    def list_files(self) -> list[ListedFile]:
+        found: list[ListedFile] = []
+        for _, dirs, files in self.fs.walk(self.root, detail=True, topdown=True):
+            for name in [d for d in dirs if d in SKIPPED_FOLDERS or d.startswith(".")]:
+                dirs.pop(name)  # pruned: archived files are never listed again
+            for name, info in files.items():
+                if name.startswith((".", "~$")) or name.lower().endswith(TEMPORARY_SUFFIXES):
+                    continue
+                found.append(ListedFile(info["name"], int(info.get("size") or 0), _mtime(info)))
+        return sorted(found, key=lambda f: f.path)
+
+    def sha256(self, path: str) -> str:
+        digest = hashlib.sha256()
+        with self.fs.open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def fetch(self, path: str, local: Path) -> None:
+        local.parent.mkdir(parents=True, exist_ok=True)
+        self.fs.get_file(path, str(local))
+
+    def set_aside(self, path: str, folder: str, sha: str, note: str | None = None) -> str:
+        """Move a taken file into `archive/` or `quarantine/` under the drop root."""
+        target = f"{self.root}/{folder}/{sha[:12]}_{posixpath.basename(path)}"
+        self.fs.mv(path, target)
+        if note is not None:
+            with self.fs.open(target + ".reason.txt", "w") as handle:
+                handle.write(note + "\n")
+        return target
+
+
+def _mtime(info: dict) -> float:
+    for key in ("mtime", "LastModified", "last_modified", "updated", "created"):
+        value = info.get(key)
+        if value is None:
+            continue
+        if hasattr(value, "timestamp"):
+            return float(value.timestamp())
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            continue
+    return 0.0
+
+
+def is_stable(listed: ListedFile, cursor: WatchCursor, now: float, stable_seconds: float) -> bool:
+    """Ready to take: not empty, untouched for `stable_seconds`, unchanged since last seen."""
+    previous = cursor.observed.get(listed.path)
+    cursor.observed[listed.path] = [listed.size, listed.mtime]
+    if listed.size == 0:
+        return False
+    if previous is not None and previous != [listed.size, listed.mtime]:
+        return False
+    return now - listed.mtime >= stable_seconds
+
+
+def month_inbox(inbox_root: Path, month: str) -> Path:
+    return inbox_root / month
+
+
+def run_key_for(month: str, kinds: dict[str, str]) -> str:
+    """Run key naming the month and the exact files in it: a new file means a new run."""
+    signature = hashlib.sha256(
+        "|".join(f"{kind}={kinds[kind]}" for kind in sorted(kinds)).encode()
+    ).hexdigest()[:16]
+    return f"{month}:{signature}"
+
+
+def take_ready_files(
+    store: DropStore,
+    cursor: WatchCursor,
+    *,
+    now: float,
+    stable_seconds: float,
+    inbox_root: Path,
+    classify: Callable[[Path], Classification],
+    quarantine: Callable[[Path, Classification], str],
+) -> list[str]:
+    """Move every stable, new file into its month's inbox; return the months that changed."""
+    changed: set[str] = set()
+    listed = store.list_files()
+    present = {f.path for f in listed}
+    for path in [p for p in cursor.observed if p not in present]:
+        del cursor.observed[path]
+    for item in listed:
+        if not is_stable(item, cursor, now, stable_seconds):
+            continue
+        sha = store.sha256(item.path)
+        if sha in cursor.taken:
+            log.info("identical re-drop of %s: nothing to do", item.name)
+            store.set_aside(item.path, "archive", sha)
+            cursor.observed.pop(item.path, None)
+            continue
+        landing = inbox_root / ".landing" / f"{sha[:12]}_{item.name}"
+        store.fetch(item.path, landing)
+        found = classify(landing)
+        if found.problem or not found.kind or not found.service_month:
+            reason = quarantine(landing, found)
+            store.set_aside(item.path, "quarantine", sha, note=reason)
+            landing.unlink(missing_ok=True)
+            cursor.taken[sha] = "quarantined"
+            log.warning("%s quarantined: %s", item.name, reason)
+        else:
+            month = f"{found.service_month:%Y-%m}"
+            _place_in_inbox(inbox_root, month, found.kind, landing, item.name, sha)
+            entry = cursor.months.setdefault(month, {"kinds": {}, "requested": None})
+            entry["kinds"][found.kind] = sha
+            cursor.taken[sha] = month
+            store.set_aside(item.path, "archive", sha)
+            changed.add(month)
+            log.info("%s taken as %s for %s", item.name, found.kind, month)
+        cursor.observed.pop(item.path, None)
+    return sorted(changed)
+
+
+def _place_in_inbox(
+    inbox_root: Path, month: str, kind: str, landing: Path, name: str, sha: str
+) -> None:
+    """Keep exactly one file per kind in a month's inbox: the newest replaces the old one."""
+    folder = month_inbox(inbox_root, month) / kind
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    landing.replace(folder / f"{sha[:12]}_{name}")
+
+
+def months_to_run(cursor: WatchCursor, *, today: date, close_day: int) -> list[MonthRequest]:
+    """Months with all seven kinds, or past their close day, whose inputs have not been run."""
+    requests = []
+    for month, entry in sorted(cursor.months.items()):
+        kinds = entry["kinds"]
+        key = run_key_for(month, kinds)
+        if entry.get("requested") == key:
+            continue
+        missing = tuple(k for k in REPORT_KINDS if k not in kinds)
+        if missing and today < close_date(month, close_day):
+            continue
+        requests.append(MonthRequest(month, key, missing))
+    return requests
+
+
+def close_date(month: str, close_day: int) -> date:
+    """The day of the following month after which a month runs with whatever has arrived."""
+    year, number = (int(part) for part in month.split("-"))
+    year, number = (year + 1, 1) if number == 12 else (year, number + 1)
+    return date(year, number, close_day)
