@@ -1,0 +1,117 @@
+-- Files of the neighbouring months are read too, because an entry counts in the month of its
+-- own date (R9.7) whichever month's report carried it; older files are not scanned, so the
+-- cost of a month stays flat as history grows.
+{% set window_start -%} ({{ month_start() }} - interval '1 month')::date {%- endset %}
+{% set window_end -%} ({{ month_start() }} + interval '1 month')::date {%- endset %}
+
+with
+
+enabled_patients as (
+    select patient_acct_no
+    from {{ ref('int_patients_month_listed') }}
+    where is_on_enabled_list
+),
+
+practice as (
+    select
+        'PRACTICE' as minutes_source,
+        load_id,
+        service_month as file_month,
+        source_row,
+        patient_acct_no,
+        patient_name,
+        activity_date,
+        minutes,
+        start_time,
+        staff_name,
+        staff_role,
+        activity,
+        program,
+        cast(null as text) as encounter_id
+    from {{ ref('stg_ecw__practice_minutes') }}
+    where service_month between {{ window_start }} and {{ window_end }}
+),
+
+-- TODO: R5.2 a TE the practitioner billed separately (98016, G2012, 99441-3) still counts
+-- here; remove when the TE report carries the billed code (TC-44).
+-- R5.1: phone work with a documented duration counts for enrolled patients only; TEs of
+-- other patients go to the not-enabled TE list instead.
+telephone as (
+    select
+        'TE' as minutes_source,
+        te.load_id,
+        te.service_month as file_month,
+        te.source_row,
+        te.patient_acct_no,
+        te.patient_name,
+        te.encounter_date as activity_date,
+        te.minutes,
+        cast(null as text) as start_time,
+        coalesce(te.staff_name, te.provider_name) as staff_name,
+        te.staff_role,
+        te.reason as activity,
+        cast(null as text) as program,
+        te.encounter_id
+    from {{ ref('stg_ecw__telephone_encounters') }} as te
+    inner join enabled_patients on te.patient_acct_no = enabled_patients.patient_acct_no
+    where te.service_month between {{ window_start }} and {{ window_end }}
+),
+
+-- R9.6: vendor totals without detail are one clinical-staff entry dated at month end.
+vendor as (
+    select
+        'VENDOR' as minutes_source,
+        load_id,
+        service_month as file_month,
+        source_row,
+        patient_acct_no,
+        patient_name,
+        cast((
+            coalesce(reported_month, service_month) + interval '1 month' - interval '1 day'
+        ) as date)
+            as activity_date,
+        total_minutes as minutes,
+        cast(null as text) as start_time,
+        care_manager as staff_name,
+        coalesce(care_manager_role, 'CM') as staff_role,
+        'vendor monthly total (vendor detail not provided)' as activity,
+        'CCM' as program,
+        cast(null as text) as encounter_id
+    from {{ ref('stg_vendor__monthly_report') }}
+    where
+        service_month between {{ window_start }} and {{ window_end }}
+        and coalesce(reported_month, service_month) = {{ month_start() }}
+),
+
+unioned as (
+    select * from practice
+    union all
+    select * from telephone
+    union all
+    select * from vendor
+),
+
+-- TODO: R9.5 every practitioner role counts as P, not only the billing practitioner; remove
+-- when staff names are matched to the enabled list's provider.
+roles as (
+    select * from {{ ref('staff_roles') }}
+),
+
+final as (
+    select
+        unioned.*,
+        roles.canonical_role,
+        roles.role_category,
+        unioned.minutes_source || ':' || unioned.load_id || ':' || unioned.source_row
+            as minute_entry_id
+    from unioned
+    left join roles on upper(btrim(unioned.staff_role)) = roles.role_alias
+    where
+        unioned.patient_acct_no is not null
+        and (
+            unioned.activity_date between {{ month_start() }} and {{ month_end() }}
+            or unioned.file_month = {{ month_start() }}
+        )
+)
+
+select * from final

@@ -1,0 +1,34 @@
+with
+
+entries as (
+    select * from {{ ref('int_minute_entries_screened') }}
+),
+
+final as (
+    select
+        service_month,
+        patient_acct_no,
+        coalesce(sum(minutes) filter (where is_counted and role_category = 'S'), 0)
+            as staff_minutes,
+        coalesce(sum(minutes) filter (where is_counted and role_category = 'P'), 0)
+            as practitioner_minutes,
+        coalesce(sum(minutes) filter (where is_counted and minutes_source = 'PRACTICE'), 0)
+            as practice_minutes,
+        coalesce(sum(minutes) filter (where is_counted and minutes_source = 'TE'), 0)
+            as te_minutes,
+        coalesce(sum(minutes) filter (where is_counted and minutes_source = 'VENDOR'), 0)
+            as vendor_minutes,
+        coalesce(sum(minutes) filter (where drop_reason = 'BEFORE_CONSENT'), 0)
+            as pre_consent_minutes,
+        coalesce(sum(minutes) filter (where drop_reason = 'AFTER_DEATH'), 0)
+            as after_death_minutes,
+        coalesce(sum(minutes) filter (
+            where drop_reason in ('UNKNOWN_ROLE', 'NON_CLINICAL_ROLE')
+        ), 0) as role_dropped_minutes,
+        coalesce(sum(minutes) filter (where drop_reason = 'DUPLICATE'), 0) as duplicate_minutes,
+        bool_or(is_vendor_total and is_counted) as has_vendor_total
+    from entries
+    group by service_month, patient_acct_no
+)
+
+select * from final

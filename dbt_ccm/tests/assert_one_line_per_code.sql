@@ -1,0 +1,9 @@
+-- R6.3: one line per code per patient-month, units on the line.
+select
+    service_month,
+    patient_acct_no,
+    cpt_code,
+    count(*) as line_count
+from {{ ref('fct_ccm_billing') }}
+group by service_month, patient_acct_no, cpt_code
+having count(*) > 1
