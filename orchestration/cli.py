@@ -8,11 +8,13 @@ ccm db  start | stop | url
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import re
 import subprocess
 import sys
+import warnings
 from datetime import date
 from pathlib import Path
 
@@ -64,10 +66,7 @@ def _quarantine_unplaced(unplaced) -> None:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    from dagster import DagsterInstance
-
-    from orchestration.definitions import MONTHLY_JOB_NAME, build_definitions
-    from orchestration.defs.ingest.partitions import partition_key_of
+    from orchestration.definitions import build_definitions
     from orchestration.lib import warehouse
     from orchestration.lib.summary import month_summary
 
@@ -91,30 +90,11 @@ def command_run(args: argparse.Namespace) -> int:
         return 2
 
     defs = build_definitions(drop_path=str(drop), out_path=str(out))
-    job = defs.resolve_job_def(MONTHLY_JOB_NAME)
-    instance = DagsterInstance.get()
-    log_level = "INFO" if args.verbose else "WARNING"
     failed = []
     for index, month in enumerate(months, start=1):
-        print(
-            f"[{index}/{len(months)}] {month:%Y-%m}: ingest, build and test, export …", flush=True
-        )
-        result = job.execute_in_process(
-            partition_key=partition_key_of(month),
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        )
-        if not result.success:
+        print(f"[{index}/{len(months)}] {month:%Y-%m}: ingest, build and test, publish, export …")
+        if not run_months(defs, [month], verbose=args.verbose):
             failed.append(month)
-            for event in result.all_events:
-                if event.is_step_failure:
-                    error = event.step_failure_data.error
-                    message = error.message.strip().splitlines()[0] if error else "failed"
-                    print(f"  step {event.step_key} failed: {message}", file=sys.stderr)
-            print(
-                f"  {month:%Y-%m}: FAILED (run {result.run_id}); nothing published", file=sys.stderr
-            )
             continue
         with warehouse.connect() as conn:
             summary = month_summary(conn, month)
@@ -122,6 +102,58 @@ def command_run(args: argparse.Namespace) -> int:
             print(line)
         print(f"  wrote {out / f'ccm_billing_{month:%Y-%m}.csv'} and .xlsx")
     return 1 if failed else 0
+
+
+def run_months(defs, months: list[date], *, verbose: bool = False) -> bool:
+    """Run the monthly job in-process over a range of months; True when it succeeded.
+
+    dbt's own log goes to var/logs/ unless --verbose, so the terminal shows progress and the
+    summary; the failing step and the log's path are printed when a run fails.
+    """
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import MONTHLY_JOB_NAME
+    from orchestration.defs.ingest.partitions import partition_key_of
+    from orchestration.lib import warehouse
+
+    job = defs.resolve_job_def(MONTHLY_JOB_NAME)
+    first, last = partition_key_of(months[0]), partition_key_of(months[-1])
+    label = f"{months[0]:%Y-%m}" + (f"..{months[-1]:%Y-%m}" if len(months) > 1 else "")
+    log_dir = project_paths().var / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"run_{label}.log"
+    tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+    run_config = {
+        "loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}}
+    }
+
+    def waiting() -> None:
+        print("  another run holds the warehouse; waiting for it to finish …", flush=True)
+
+    with (
+        warehouse.pipeline_lock(on_wait=waiting),
+        open(log_path, "w", encoding="utf-8") as log_file,
+        contextlib.redirect_stdout(sys.stdout if verbose else log_file),
+    ):
+        result = job.execute_in_process(
+            partition_key=first if first == last else None,
+            tags=None if first == last else tags,
+            instance=DagsterInstance.get(),
+            raise_on_error=False,
+            run_config=run_config,
+        )
+    if result.success:
+        return True
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            message = error.message.strip().splitlines()[0] if error else "failed"
+            print(f"  step {event.step_key} failed: {message}", file=sys.stderr)
+    print(
+        f"  {label}: FAILED (run {result.run_id}); nothing published. Log: {log_path}",
+        file=sys.stderr,
+    )
+    return False
 
 
 def command_ui(args: argparse.Namespace) -> int:
@@ -217,10 +249,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    if not args.verbose:
+        # Beta/preview notices about Dagster's own APIs say nothing to a billing clerk.
+        warnings.filterwarnings("ignore", module=r"dagster(_dbt)?\b")
+        warnings.filterwarnings("ignore", message=".*(beta|preview).*", category=Warning)
+    handler = logging.StreamHandler()
+    # The handler's level, not only the root's: Dagster's loggers set their own levels and
+    # their records reach the root handler regardless of the root logger's level.
+    handler.setLevel(logging.INFO if args.verbose else logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     return args.handler(args)
 
 

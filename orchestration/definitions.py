@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from dagster import AssetSelection, Definitions, define_asset_job
 from dagster_dbt import DbtCliResource
 
 from orchestration.defs.ingest.assets import raw_reports
 from orchestration.defs.ingest.partitions import service_months
-from orchestration.defs.publish.assets import ccm_billing_files
+from orchestration.defs.publish.assets import ccm_billing_files, published_marts
 from orchestration.defs.resources import DropFolder, ExportFolder, Warehouse
 from orchestration.defs.transform.assets import ccm_dbt_models
 from orchestration.defs.transform.project import dbt_project
@@ -26,13 +29,16 @@ def build_definitions(*, drop_path: str | None = None, out_path: str | None = No
     drop = DropFolder(path=drop_path) if drop_path else DropFolder()
     out = ExportFolder(path=out_path) if out_path else ExportFolder()
     return Definitions(
-        assets=[raw_reports, ccm_dbt_models, ccm_billing_files],
+        assets=[raw_reports, ccm_dbt_models, published_marts, ccm_billing_files],
         jobs=[monthly_billing],
         resources={
             "drop_folder": drop,
             "export_folder": out,
             "warehouse": Warehouse(),
-            "dbt": DbtCliResource(project_dir=dbt_project),
+            # The dbt beside this interpreter: `ccm` may run without the venv on PATH.
+            "dbt": DbtCliResource(
+                project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt")
+            ),
         },
     )
 

@@ -1,4 +1,6 @@
 -- R1.4: an add-on line is billed only with its own base code in the same patient-month.
+-- Reported in Dagster as a check on fct_ccm_billing.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_ccm_billing'}}}) }}
 with
 
 add_on_lines as (

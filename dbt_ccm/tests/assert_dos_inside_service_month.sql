@@ -1,4 +1,6 @@
 -- D1, R6.1, R6.2: the date of service falls inside its service month.
+-- Reported in Dagster as a check on fct_ccm_billing.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_ccm_billing'}}}) }}
 select *
 from {{ ref('fct_ccm_billing') }}
 where

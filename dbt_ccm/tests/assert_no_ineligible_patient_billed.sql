@@ -1,5 +1,7 @@
 -- E1, E2, P1: a billed patient-month is on that month's enabled list, not on the not-eligible
 -- list, and carries no applied exclusion; nor does it also sit on the review list.
+-- Reported in Dagster as a check on fct_ccm_billing.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_ccm_billing'}}}) }}
 with
 
 billed as (

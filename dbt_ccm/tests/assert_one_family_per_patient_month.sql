@@ -1,4 +1,6 @@
 -- R1.5-R1.7: each patient-month resolves to exactly one code family.
+-- Reported in Dagster as a check on fct_ccm_billing.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_ccm_billing'}}}) }}
 select
     service_month,
     patient_acct_no,

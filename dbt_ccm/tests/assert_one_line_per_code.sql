@@ -1,4 +1,6 @@
 -- R6.3: one line per code per patient-month, units on the line.
+-- Reported in Dagster as a check on fct_ccm_billing.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_ccm_billing'}}}) }}
 select
     service_month,
     patient_acct_no,

@@ -1,4 +1,6 @@
 -- R1.3, R2.3: base codes once, capped add-ons within their cap (99437 by the cap_99437 var).
+-- Reported in Dagster as a check on fct_ccm_billing.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_ccm_billing'}}}) }}
 select billing.*
 from {{ ref('fct_ccm_billing') }} as billing
 inner join {{ ref('ccm_codes') }} as codes

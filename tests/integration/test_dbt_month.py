@@ -229,7 +229,7 @@ def _billing(month: str) -> list[tuple]:
     with warehouse.connect() as conn:
         return conn.execute(
             "select patient_acct_no, cpt_code, units, date_of_service::text, qualifying_minutes "
-            "from marts.fct_ccm_billing where service_month = %s "
+            "from marts_build.fct_ccm_billing where service_month = %s "
             "order by patient_acct_no, cpt_code",
             (f"{month}-01",),
         ).fetchall()
@@ -238,7 +238,7 @@ def _billing(month: str) -> list[tuple]:
 def _reasons(month: str) -> dict[str, str]:
     with warehouse.connect() as conn:
         rows = conn.execute(
-            "select patient_acct_no, reason_code from marts.ccm_review_list "
+            "select patient_acct_no, reason_code from marts_build.ccm_review_list "
             "where service_month = %s",
             (f"{month}-01",),
         ).fetchall()
@@ -276,7 +276,7 @@ def test_practice_and_vendor_minutes_are_summed_and_explained(seeded, tmp_path):
     with warehouse.connect() as conn:
         row = conn.execute(
             "select practice_minutes, vendor_minutes, family, explanation, code_table_row "
-            "from marts.fct_ccm_billing where patient_acct_no = '00000104' and cpt_code = '99439'"
+            "from marts_build.fct_ccm_billing where patient_acct_no = '00000104' and cpt_code = '99439'"
         ).fetchone()
     assert row[:3] == (25, 15, "STAFF_NONCOMPLEX")
     assert row[3].startswith("40 staff minutes (practice 25, TE 0, vendor 15) → 99490 + 99439×1")
@@ -342,7 +342,7 @@ def test_consent_and_eligibility_failures_go_to_the_review_list(seeded, tmp_path
     }
     with warehouse.connect() as conn:
         pre_consent = conn.execute(
-            "select minutes_at_stake, pre_consent_minutes, rule_ids from marts.ccm_review_list "
+            "select minutes_at_stake, pre_consent_minutes, rule_ids from marts_build.ccm_review_list "
             "where patient_acct_no = '00000123'"
         ).fetchone()
     assert pre_consent == (15, 12, "R1.1,E5")
@@ -356,7 +356,7 @@ def test_hospice_election_follows_its_switch(seeded, tmp_path, exclude_hospice, 
     assert _reasons("2024-09") == ({} if billed else {"00000126": "EXCLUDED_HOSPICE"})
     with warehouse.connect() as conn:
         listed = conn.execute(
-            "select exclusion_type, applied, minutes_forfeited from marts.ccm_exclusion_list "
+            "select exclusion_type, applied, minutes_forfeited from marts_build.ccm_exclusion_list "
             "where service_month = '2024-09-01'"
         ).fetchall()
     assert listed == [("HOSPICE", not billed, 0 if billed else 25)]
@@ -380,7 +380,7 @@ def test_tcm_before_2020_is_barred_even_with_the_switch_off(seeded, tmp_path):
     assert _reasons("2019-03") == {"00000133": "EXCLUDED_TCM"}
     with warehouse.connect() as conn:
         rule = conn.execute(
-            "select rule_id, policy_switch_on, medicare_conflict from marts.ccm_exclusion_list "
+            "select rule_id, policy_switch_on, medicare_conflict from marts_build.ccm_exclusion_list "
             "where service_month = '2019-03-01'"
         ).fetchone()
     assert rule == ("C4", False, True)
@@ -410,12 +410,12 @@ def test_telephone_encounters_count_for_enrolled_and_are_triaged_for_others(seed
     assert _billing("2025-06") == [("00000143", "99490", 1, "2025-06-30", 22)]
     with warehouse.connect() as conn:
         enabled = conn.execute(
-            "select patient_acct_no, minutes_counted, is_counted from marts.te_enabled_patients "
+            "select patient_acct_no, minutes_counted, is_counted from marts_build.te_enabled_patients "
             "where service_month = '2025-06-01'"
         ).fetchall()
         others = conn.execute(
             "select patient_acct_no, suggested_action, suggested_code, chronic_condition_count "
-            "from marts.te_not_enabled_patients where service_month = '2025-06-01' "
+            "from marts_build.te_not_enabled_patients where service_month = '2025-06-01' "
             "order by patient_acct_no"
         ).fetchall()
     assert enabled == [("00000143", 12, True)]
@@ -447,6 +447,6 @@ def test_rerunning_a_month_replaces_it_and_keeps_other_months(seeded, tmp_path):
     assert len(_billing("2020-12")) == 2
     with warehouse.connect() as conn:
         (summaries,) = conn.execute(
-            "select count(*) from marts.ccm_month_summary where service_month = '2021-01-01'"
+            "select count(*) from marts_build.ccm_month_summary where service_month = '2021-01-01'"
         ).fetchone()
     assert summaries == 1

@@ -4,14 +4,13 @@ One op scans the drop folder once and loads every kind the run selected, because
 title rows of each file is what tells its kind and month; seven ops would read them seven times.
 """
 
-from __future__ import annotations
-
 from collections import defaultdict
 
 from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    BackfillPolicy,
     MaterializeResult,
     MetadataValue,
     multi_asset,
@@ -49,7 +48,7 @@ def files_for_month(files: list[DroppedFile], month) -> dict[str, list[DroppedFi
     return by_kind
 
 
-def _metadata(kind: str, results: list[LoadResult]) -> dict:
+def _metadata(results: list[LoadResult]) -> dict:
     current = [r for r in results if r.status in ("current", "unchanged")]
     quarantined = [r for r in results if r.status == "quarantined"]
     return {
@@ -77,34 +76,41 @@ def _metadata(kind: str, results: list[LoadResult]) -> dict:
     partitions_def=service_months,
     can_subset=True,
     name="raw_reports",
+    backfill_policy=BackfillPolicy.single_run(),
 )
 def raw_reports(context: AssetExecutionContext, drop_folder: DropFolder, warehouse: Warehouse):
-    """Read the month's reports from the drop folder and load them into `raw` with COPY."""
-    month = month_of_partition(context.partition_key)
+    """Read each month's reports from the drop folder and load them into `raw` with COPY."""
     config = reports_config()
     warehouse.ensure_schemas()
     scanned = scan_drop(drop_folder.root(), config=config)
-    by_kind = files_for_month(scanned, month)
-    selected = {key.path[-1] for key in context.selected_asset_keys}
+    selected = [kind for kind in REPORT_KINDS if raw_asset_key(kind) in context.selected_asset_keys]
+    results: dict[str, list[LoadResult]] = {kind: [] for kind in selected}
+    for partition_key in context.partition_keys:
+        month = month_of_partition(partition_key)
+        by_kind = files_for_month(scanned, month)
+        for kind in selected:
+            with warehouse.connect() as conn:
+                month_results = [
+                    load_file(conn, dropped, config=config, var_dir=project_paths().var)
+                    for dropped in by_kind.get(kind, [])
+                ]
+            _log_month(context, kind, month, month_results)
+            results[kind].extend(month_results)
+    for kind in selected:
+        yield MaterializeResult(asset_key=raw_asset_key(kind), metadata=_metadata(results[kind]))
 
-    for kind in REPORT_KINDS:
-        if kind not in selected:
-            continue
-        results: list[LoadResult] = []
-        with warehouse.connect() as conn:
-            for dropped in by_kind.get(kind, []):
-                results.append(load_file(conn, dropped, config=config, var_dir=project_paths().var))
-        for result in results:
-            if result.status == "quarantined":
-                context.log.warning(
-                    f"{kind} {month:%Y-%m}: {result.file_name} quarantined: {result.reason}"
-                )
-        if not results:
-            context.log.warning(f"{kind} {month:%Y-%m}: no report in the drop folder")
-        else:
-            meta = _metadata(kind, results)
-            context.log.info(
-                f"{kind} {month:%Y-%m}: {meta['rows_loaded']} rows loaded, "
-                f"{meta['rows_rejected']} rejected, {meta['rows_skipped']} non-data rows skipped"
+
+def _log_month(context: AssetExecutionContext, kind: str, month, results: list[LoadResult]):
+    for result in results:
+        if result.status == "quarantined":
+            context.log.warning(
+                f"{kind} {month:%Y-%m}: {result.file_name} quarantined: {result.reason}"
             )
-        yield MaterializeResult(asset_key=raw_asset_key(kind), metadata=_metadata(kind, results))
+    if not results:
+        context.log.warning(f"{kind} {month:%Y-%m}: no report in the drop folder")
+        return
+    meta = _metadata(results)
+    context.log.info(
+        f"{kind} {month:%Y-%m}: {meta['rows_loaded']} rows loaded, "
+        f"{meta['rows_rejected']} rejected, {meta['rows_skipped']} non-data rows skipped"
+    )

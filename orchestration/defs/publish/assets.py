@@ -1,44 +1,93 @@
-"""The month's exported billing list, written after the marts are built and tested."""
+"""Publishing: the tested marts swapped into `marts`, then the billing team's files."""
 
-from __future__ import annotations
-
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    BackfillPolicy,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    multi_asset,
+)
 
 from orchestration.defs.ingest.partitions import month_of_partition, service_months
 from orchestration.defs.resources import ExportFolder, Warehouse
 from orchestration.lib.exports import export_month
+from orchestration.lib.publish import BUILD_SCHEMA, PUBLISHED_MARTS, PUBLISHED_SCHEMA, publish_month
 
-MART_KEYS = [
-    AssetKey(["marts", name])
-    for name in (
-        "fct_ccm_billing",
-        "ccm_review_list",
-        "ccm_exclusion_list",
-        "te_enabled_patients",
-        "te_not_enabled_patients",
-    )
-]
+MART_DESCRIPTIONS = {
+    "fct_ccm_billing": "One row per billed CPT/HCPCS line per patient per service month.",
+    "ccm_review_list": "One row per enrolled patient-month not billed, with the reason.",
+    "ccm_exclusion_list": "One row per exclusion found per patient-month.",
+    "te_enabled_patients": "One row per telephone encounter of a CCM-enabled patient.",
+    "te_not_enabled_patients": "One row per telephone encounter of a patient not enabled.",
+    "ccm_month_summary": "One row per service month: the headline counts.",
+}
+
+
+def published_key(table: str) -> AssetKey:
+    return AssetKey([PUBLISHED_SCHEMA, table])
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(
+            published_key(table),
+            deps=[AssetKey([BUILD_SCHEMA, table])],
+            description=MART_DESCRIPTIONS[table],
+            group_name="publish",
+            kinds={"postgres"},
+        )
+        for table in PUBLISHED_MARTS
+    ],
+    partitions_def=service_months,
+    backfill_policy=BackfillPolicy.single_run(),
+    name="published_marts",
+)
+def published_marts(context: AssetExecutionContext, warehouse: Warehouse):
+    """Swap each month's tested rows into `marts` in one transaction per month."""
+    rows_by_table: dict[str, int] = {table: 0 for table in PUBLISHED_MARTS}
+    for partition_key in context.partition_keys:
+        month = month_of_partition(partition_key)
+        with warehouse.connect() as conn:
+            published = publish_month(conn, month)
+        for item in published:
+            rows_by_table[item.table] += item.rows
+        context.log.info(
+            f"{month:%Y-%m} published: " + ", ".join(f"{p.table} {p.rows} rows" for p in published)
+        )
+    for table in PUBLISHED_MARTS:
+        yield MaterializeResult(
+            asset_key=published_key(table), metadata={"rows_published": rows_by_table[table]}
+        )
 
 
 @asset(
     key=AssetKey(["exports", "ccm_billing_files"]),
-    deps=MART_KEYS,
+    deps=[published_key(table) for table in PUBLISHED_MARTS],
     partitions_def=service_months,
+    backfill_policy=BackfillPolicy.single_run(),
     group_name="publish",
     kinds={"csv", "excel"},
 )
 def ccm_billing_files(
     context: AssetExecutionContext, warehouse: Warehouse, export_folder: ExportFolder
 ) -> MaterializeResult:
-    """`ccm_billing_YYYY-MM.csv` and `.xlsx` for the billing team."""
-    month = month_of_partition(context.partition_key)
-    with warehouse.connect() as conn:
-        exported = export_month(conn, month, export_folder.root())
-    context.log.info(f"{month:%Y-%m}: {exported.billed_lines} billed lines exported")
+    """`ccm_billing_YYYY-MM.csv` and `.xlsx` for the billing team, one pair per month."""
+    lines = 0
+    paths = []
+    for partition_key in context.partition_keys:
+        month = month_of_partition(partition_key)
+        with warehouse.connect() as conn:
+            exported = export_month(conn, month, export_folder.root())
+        lines += exported.billed_lines
+        paths.append(exported.csv_path.name)
+        context.log.info(f"{month:%Y-%m}: {exported.billed_lines} billed lines exported")
     return MaterializeResult(
         metadata={
-            "billed_lines": exported.billed_lines,
-            "csv": MetadataValue.path(str(exported.csv_path)),
-            "xlsx": MetadataValue.path(str(exported.xlsx_path)),
+            "billed_lines": lines,
+            "folder": MetadataValue.path(str(export_folder.root())),
+            "files": MetadataValue.text(", ".join(paths)),
         }
     )

@@ -1,13 +1,11 @@
 """dbt models as Dagster assets: each service month is built with the month as a dbt var."""
 
-from __future__ import annotations
-
 import json
 import os
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import AssetExecutionContext, AssetKey, BackfillPolicy
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -44,13 +42,25 @@ translator = CcmDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset
     partitions_def=service_months,
     dagster_dbt_translator=translator,
     name="ccm_dbt_models",
+    backfill_policy=BackfillPolicy.single_run(),
 )
 def ccm_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-    """Seed the code tables, then build and test the month's staging, intermediate and marts."""
-    month = month_of_partition(context.partition_key)
-    dbt_vars = dbt_vars_for_month(month, policy_config())
+    """Seed the code tables, then build and test each month's staging, intermediate and marts.
+
+    A backfill is one run over a range of months (single-run policy); the models work one
+    month at a time, so each month gets its own dbt build, in order. Only the last build's
+    events are streamed as materializations: Dagster records one per asset per run.
+    """
+    months = [month_of_partition(key) for key in context.partition_keys]
+    policy = policy_config()
     # dbt reads its connection from the environment (dbt_ccm/profiles.yml); the warehouse
     # resource knows it, including the socket folder of the embedded server.
     os.environ.update(warehouse.info().dbt_env())
-    context.log.info(f"dbt build for {month:%Y-%m} with policy {dbt_vars}")
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    for index, month in enumerate(months, start=1):
+        args = ["build", "--vars", json.dumps(dbt_vars_for_month(month, policy))]
+        context.log.info(f"dbt build {index}/{len(months)}: {month:%Y-%m}")
+        invocation = dbt.cli(args, context=context)
+        if index < len(months):
+            invocation.wait()
+        else:
+            yield from invocation.stream()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -36,5 +38,18 @@ def ensure_manifest() -> Path:
         dbt_project.project_dir
     ):
         log.info("parsing the dbt project")
-        dbt_project.preparer.prepare(dbt_project)
+        subprocess.run(
+            [
+                str(Path(sys.executable).parent / "dbt"),
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(dbt_project.project_dir),
+                "--profiles-dir",
+                str(dbt_project.profiles_dir),
+                "--target-path",
+                str(dbt_project.target_path),
+            ],
+            check=True,
+        )
     return manifest

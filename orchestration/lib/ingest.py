@@ -1,0 +1,447 @@
+"""Drop-folder files into the `raw` schema: classify, read, COPY, supersede, set aside.
+
+One file is one transaction. A corrected file for a kind and month replaces the earlier one:
+the earlier load is kept in `raw.file_loads` as superseded and its rows leave `raw.<kind>`,
+so a re-drop never doubles rows. A file that cannot be loaded is copied to the quarantine
+folder with a `.reason.txt` a billing clerk can act on; the drop folder is never changed.
+
+Logs name files, kinds, months and counts only: never a patient's name, birth date or
+account number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import psycopg
+
+from orchestration.lib.raw_tables import KIND_COLUMNS, LINEAGE_COLUMNS, raw_schema_ddl
+from orchestration.lib.readers import (
+    Identity,
+    ParsedReport,
+    Rejection,
+    UnreadableFile,
+    identify,
+    kind_specs,
+    read_report,
+)
+from orchestration.settings import project_paths, reports_config
+
+log = logging.getLogger(__name__)
+
+_REJECTED_COLUMNS = (
+    "load_id",
+    "report_kind",
+    "service_month",
+    "file_name",
+    "sheet_name",
+    "source_row",
+    "column_name",
+    "raw_value",
+    "reason",
+)
+# The drop watcher sets taken files aside in these folders under the drop root.
+_SET_ASIDE_FOLDERS = {"archive", "quarantine"}
+# Names that sync clients and browsers give files still being written.
+_PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".download")
+# A reason file lists this many rejected rows; the rest are counted.
+_REASON_ROWS_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class DroppedFile:
+    path: Path
+    name: str
+    sha256: str
+    size: int
+    kind: str | None  # one of raw_tables.REPORT_KINDS, None if unrecognised
+    service_month: date | None  # first day of month
+    problem: str | None  # clerk-readable reason it can't be loaded
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    load_id: int | None
+    kind: str | None
+    service_month: date | None
+    file_name: str
+    rows_loaded: int
+    rows_rejected: int
+    rows_skipped: int
+    status: str  # 'current' | 'unchanged' | 'quarantined'
+    reason: str | None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _is_report_candidate(path: Path, drop: Path) -> bool:
+    relative = path.relative_to(drop)
+    if any(part.startswith(".") for part in relative.parts):
+        return False
+    if len(relative.parts) > 1 and relative.parts[0].lower() in _SET_ASIDE_FOLDERS:
+        return False
+    name = path.name.lower()
+    # `~$name.xlsx` is Excel's lock file for an open workbook, not a report.
+    return not (
+        name.endswith(".reason.txt") or name.endswith(_PARTIAL_SUFFIXES) or name.startswith("~$")
+    )
+
+
+def scan_drop(drop: Path, *, config: dict | None = None) -> list[DroppedFile]:
+    """Every file under the drop folder, with its kind and service month or its problem."""
+    specs = kind_specs(config if config is not None else reports_config())
+    drop = Path(drop)
+    found = []
+    for path in sorted(p for p in drop.rglob("*") if p.is_file()):
+        if not _is_report_candidate(path, drop):
+            continue
+        try:
+            identity = identify(path, specs, drop)
+        except Exception as exc:  # one odd file must not stop the scan of the others
+            log.exception("%s: could not be classified (%s)", path.name, type(exc).__name__)
+            identity = Identity(None, None, _internal_problem(exc))
+        found.append(
+            DroppedFile(
+                path=path,
+                name=path.name,
+                sha256=file_sha256(path),
+                size=path.stat().st_size,
+                kind=identity.kind,
+                service_month=identity.service_month,
+                problem=identity.problem,
+            )
+        )
+    recognised = sum(1 for f in found if f.problem is None)
+    log.info(
+        "drop scan: %d files, %d recognised, %d with problems",
+        len(found),
+        recognised,
+        len(found) - recognised,
+    )
+    return found
+
+
+def load_file(
+    conn: psycopg.Connection,
+    dropped: DroppedFile,
+    *,
+    config: dict | None = None,
+    var_dir: Path | None = None,
+) -> LoadResult:
+    """Load one dropped file into `raw.<kind>` for its month, or quarantine it."""
+    config = config if config is not None else reports_config()
+    var_dir = Path(var_dir) if var_dir is not None else project_paths().var
+    if dropped.problem or dropped.kind is None or dropped.service_month is None:
+        reason = dropped.problem or "unrecognised report"
+        return _quarantine(conn, dropped, var_dir, reason)
+
+    _ensure_raw_tables(conn)
+    if unchanged := _current_with_same_content(conn, dropped):
+        log.info(
+            "%s: unchanged, already current for %s %s",
+            dropped.name,
+            dropped.kind,
+            f"{dropped.service_month:%Y-%m}",
+        )
+        return unchanged
+
+    spec = kind_specs(config)[dropped.kind]
+    try:
+        parsed = read_report(dropped.path, spec)
+    except UnreadableFile as exc:
+        return _quarantine(conn, dropped, var_dir, f"cannot read the file: {exc}")
+    except Exception as exc:  # a reader fault: set the file aside, keep loading the others
+        log.exception("%s: reader failed (%s)", dropped.name, type(exc).__name__)
+        return _quarantine(conn, dropped, var_dir, _internal_problem(exc))
+    if parsed.problem:
+        return _quarantine(conn, dropped, var_dir, parsed.problem, parsed)
+    share = float(config.get("max_rejected_share", 0.2))
+    data_rows = len(parsed.rows) + parsed.rows_rejected
+    if data_rows and parsed.rows_rejected / data_rows > share:
+        reason = (
+            f"{parsed.rows_rejected} of {data_rows} rows could not be read "
+            f"(more than {share:.0%} allowed)"
+        )
+        return _quarantine(conn, dropped, var_dir, reason, parsed)
+
+    load_id = _write_load(conn, dropped, parsed, notes=_load_notes(parsed, spec.account_width))
+    _archive(dropped, var_dir)
+    log.info(
+        "%s: %s %s loaded as load %d: %d rows, %d rejected, %d skipped",
+        dropped.name,
+        dropped.kind,
+        f"{dropped.service_month:%Y-%m}",
+        load_id,
+        len(parsed.rows),
+        parsed.rows_rejected,
+        parsed.rows_skipped,
+    )
+    return LoadResult(
+        load_id=load_id,
+        kind=dropped.kind,
+        service_month=dropped.service_month,
+        file_name=dropped.name,
+        rows_loaded=len(parsed.rows),
+        rows_rejected=parsed.rows_rejected,
+        rows_skipped=parsed.rows_skipped,
+        status="current",
+        reason=None,
+    )
+
+
+def _internal_problem(exc: Exception) -> str:
+    return (
+        f"the loader could not read this file ({type(exc).__name__}); "
+        "send it to the data team, who will fix the reader"
+    )
+
+
+# ---- database ------------------------------------------------------------------------------
+
+
+def _ensure_raw_tables(conn: psycopg.Connection) -> None:
+    """Create the raw schema when a caller skipped `warehouse.ensure_schemas()`."""
+    # Every statement here runs inside `conn.transaction()`: on an idle connection that is a
+    # transaction of its own, committed on exit, so each file is one transaction whether or
+    # not the caller's connection is in autocommit mode.
+    with conn.transaction():
+        exists = conn.execute("select to_regclass('raw.file_loads') is not null").fetchone()[0]
+    if exists:
+        return
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(hashtext('ccm_billing.ensure_schemas'))")
+        for statement in raw_schema_ddl():
+            conn.execute(statement)
+
+
+def _current_with_same_content(conn: psycopg.Connection, dropped: DroppedFile) -> LoadResult | None:
+    with conn.transaction():
+        row = conn.execute(
+            """
+        select load_id, rows_loaded, rows_rejected, rows_skipped
+        from raw.file_loads
+        where report_kind = %s and service_month = %s and file_sha256 = %s and status = 'current'
+        order by load_id desc
+        limit 1
+        """,
+            (dropped.kind, dropped.service_month, dropped.sha256),
+        ).fetchone()
+    if row is None:
+        return None
+    load_id, loaded, rejected, skipped = row
+    return LoadResult(
+        load_id=load_id,
+        kind=dropped.kind,
+        service_month=dropped.service_month,
+        file_name=dropped.name,
+        rows_loaded=loaded,
+        rows_rejected=rejected,
+        rows_skipped=skipped,
+        status="unchanged",
+        reason=None,
+    )
+
+
+def _load_notes(parsed: ParsedReport, width: int) -> str | None:
+    notes = list(parsed.notes)
+    if parsed.accounts_padded:
+        notes.append(
+            f"{parsed.accounts_padded} account numbers left-padded with zeros to {width} digits"
+        )
+    return "; ".join(notes) or None
+
+
+def _write_load(
+    conn: psycopg.Connection, dropped: DroppedFile, parsed: ParsedReport, *, notes: str | None
+) -> int:
+    kind, month = dropped.kind, dropped.service_month
+    columns = KIND_COLUMNS[kind]
+    with conn.transaction():
+        # Two loads of one kind and month at once would each supersede the other.
+        conn.execute(
+            "select pg_advisory_xact_lock(hashtext(%s))", (f"ccm_billing.load.{kind}.{month}",)
+        )
+        (load_id,) = conn.execute(
+            """
+            insert into raw.file_loads
+                (report_kind, service_month, source_file, file_name, file_sha256, file_bytes,
+                 rows_loaded, rows_rejected, rows_skipped, status, notes)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'loading', %s)
+            returning load_id
+            """,
+            (
+                kind,
+                month,
+                str(dropped.path),
+                dropped.name,
+                dropped.sha256,
+                dropped.size,
+                len(parsed.rows),
+                parsed.rows_rejected,
+                parsed.rows_skipped,
+                notes,
+            ),
+        ).fetchone()
+        with conn.cursor() as cursor:
+            target = ", ".join((*LINEAGE_COLUMNS, *columns))
+            with cursor.copy(f"copy raw.{kind} ({target}) from stdin") as copy:
+                for row in parsed.rows:
+                    copy.write_row((load_id, month, *row))
+            if parsed.rejections:
+                with cursor.copy(
+                    f"copy raw.rejected_rows ({', '.join(_REJECTED_COLUMNS)}) from stdin"
+                ) as copy:
+                    for rejection in parsed.rejections:
+                        copy.write_row(_rejected_row(load_id, dropped, rejection))
+            cursor.execute(
+                """
+                update raw.file_loads
+                set status = 'superseded', superseded_at = now()
+                where report_kind = %s and service_month = %s and load_id <> %s
+                    and status in ('current', 'loading')
+                returning load_id
+                """,
+                (kind, month, load_id),
+            )
+            older = [row[0] for row in cursor.fetchall()]
+            if older:
+                cursor.execute(f"delete from raw.{kind} where load_id = any(%s)", (older,))
+                cursor.execute("delete from raw.rejected_rows where load_id = any(%s)", (older,))
+                log.info("%s %s: superseded %d earlier load(s)", kind, f"{month:%Y-%m}", len(older))
+            cursor.execute(
+                "update raw.file_loads set status = 'current' where load_id = %s", (load_id,)
+            )
+    return load_id
+
+
+def _rejected_row(load_id: int, dropped: DroppedFile, rejection: Rejection) -> tuple:
+    return (
+        load_id,
+        dropped.kind,
+        dropped.service_month,
+        dropped.name,
+        rejection.sheet,
+        rejection.row,
+        rejection.column,
+        rejection.value,
+        rejection.reason,
+    )
+
+
+def _record_failed(
+    conn: psycopg.Connection, dropped: DroppedFile, reason: str, parsed: ParsedReport | None
+) -> int | None:
+    """A refused file of a known kind and month stays on the load log as 'failed'."""
+    if dropped.kind is None or dropped.service_month is None:
+        return None
+    _ensure_raw_tables(conn)
+    with conn.transaction():
+        row = conn.execute(
+            """
+            select load_id from raw.file_loads
+            where report_kind = %s and service_month = %s and file_sha256 = %s
+                and status = 'failed'
+            """,
+            (dropped.kind, dropped.service_month, dropped.sha256),
+        ).fetchone()
+        if row:
+            return row[0]
+        (load_id,) = conn.execute(
+            """
+            insert into raw.file_loads
+                (report_kind, service_month, source_file, file_name, file_sha256, file_bytes,
+                 rows_loaded, rows_rejected, rows_skipped, status, notes)
+            values (%s, %s, %s, %s, %s, %s, 0, %s, %s, 'failed', %s)
+            returning load_id
+            """,
+            (
+                dropped.kind,
+                dropped.service_month,
+                str(dropped.path),
+                dropped.name,
+                dropped.sha256,
+                dropped.size,
+                parsed.rows_rejected if parsed else 0,
+                parsed.rows_skipped if parsed else 0,
+                reason,
+            ),
+        ).fetchone()
+    return load_id
+
+
+# ---- files ---------------------------------------------------------------------------------
+
+
+def _archive(dropped: DroppedFile, var_dir: Path) -> Path:
+    folder = var_dir / "archive" / dropped.kind / f"{dropped.service_month:%Y-%m}"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{dropped.sha256[:12]}_{dropped.name}"
+    if not target.exists():
+        shutil.copy2(dropped.path, target)
+    return target
+
+
+def _reason_text(dropped: DroppedFile, reason: str, parsed: ParsedReport | None) -> str:
+    lines = [
+        f"File: {dropped.name}",
+        f"Report: {dropped.kind.replace('_', ' ') if dropped.kind else 'not recognised'}",
+        f"Month: {dropped.service_month:%B %Y}" if dropped.service_month else "Month: not known",
+        "",
+        f"Why it was not loaded: {reason}",
+    ]
+    if parsed and parsed.rejections:
+        lines += ["", "Rows that could not be read (sheet, row, column, value, reason):"]
+        for rejection in parsed.rejections[:_REASON_ROWS_SHOWN]:
+            sheet = f"sheet “{rejection.sheet}”, " if rejection.sheet else ""
+            lines.append(
+                f"- {sheet}row {rejection.row}, column “{rejection.column}”, "
+                f"value “{rejection.value}”: {rejection.reason}"
+            )
+        if len(parsed.rejections) > _REASON_ROWS_SHOWN:
+            lines.append(f"- … and {len(parsed.rejections) - _REASON_ROWS_SHOWN} more")
+    lines += [
+        "",
+        "Fix the report (or run it again from eClinicalWorks / the vendor portal) and drop the "
+        "corrected file into the drop folder; the corrected file replaces this one.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _quarantine(
+    conn: psycopg.Connection,
+    dropped: DroppedFile,
+    var_dir: Path,
+    reason: str,
+    parsed: ParsedReport | None = None,
+) -> LoadResult:
+    month = f"{dropped.service_month:%Y-%m}" if dropped.service_month else "unknown"
+    folder = var_dir / "quarantine" / month
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(dropped.path, folder / dropped.name)
+    (folder / f"{dropped.name}.reason.txt").write_text(
+        _reason_text(dropped, reason, parsed), encoding="utf-8"
+    )
+    load_id = _record_failed(conn, dropped, reason, parsed)
+    log.warning("%s quarantined (%s, %s)", dropped.name, dropped.kind or "unknown kind", month)
+    return LoadResult(
+        load_id=load_id,
+        kind=dropped.kind,
+        service_month=dropped.service_month,
+        file_name=dropped.name,
+        rows_loaded=0,
+        rows_rejected=parsed.rows_rejected if parsed else 0,
+        rows_skipped=parsed.rows_skipped if parsed else 0,
+        status="quarantined",
+        reason=reason,
+    )

@@ -1,0 +1,89 @@
+"""Publishing a month: copy its rows from `marts_build` into `marts` in one transaction.
+
+dbt builds and tests the marts in `marts_build`. Only when every model and check of the month
+passed are the month's rows swapped into `marts`, the schema Tableau and the exports read.
+Readers see either the previous month or the new one, never a mix: the delete and insert of
+every table commit together, and a run killed before the commit changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+import psycopg
+from psycopg import sql
+
+log = logging.getLogger(__name__)
+
+BUILD_SCHEMA = "marts_build"
+PUBLISHED_SCHEMA = "marts"
+
+# Every mart holds all months side by side, keyed by service_month.
+PUBLISHED_MARTS = (
+    "fct_ccm_billing",
+    "ccm_review_list",
+    "ccm_exclusion_list",
+    "te_enabled_patients",
+    "te_not_enabled_patients",
+    "ccm_month_summary",
+)
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    table: str
+    rows: int
+    rebuilt: bool  # the published table's columns changed, so it was replaced whole
+
+
+def _columns(conn: psycopg.Connection, schema: str, table: str) -> list[tuple[str, str]]:
+    return conn.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = %s and table_name = %s order by ordinal_position",
+        (schema, table),
+    ).fetchall()
+
+
+def publish_month(
+    conn: psycopg.Connection, month: date, tables: tuple[str, ...] = PUBLISHED_MARTS
+) -> list[PublishedTable]:
+    """Swap the month's rows of every mart into `marts`; all tables or none."""
+    published: list[PublishedTable] = []
+    with conn.transaction():
+        conn.execute(f"create schema if not exists {PUBLISHED_SCHEMA}")
+        for table in tables:
+            build = sql.Identifier(BUILD_SCHEMA, table)
+            target = sql.Identifier(PUBLISHED_SCHEMA, table)
+            build_columns = _columns(conn, BUILD_SCHEMA, table)
+            if not build_columns:
+                raise RuntimeError(f"{BUILD_SCHEMA}.{table} does not exist: nothing to publish")
+            rebuilt = _columns(conn, PUBLISHED_SCHEMA, table) != build_columns
+            if rebuilt:
+                # A new release changed the mart's columns: the build schema holds every month
+                # built since, so the published table is replaced by it whole.
+                conn.execute(sql.SQL("drop table if exists {}").format(target))
+                conn.execute(
+                    sql.SQL("create table {} (like {} including all)").format(target, build)
+                )
+                conn.execute(sql.SQL("insert into {} select * from {}").format(target, build))
+            else:
+                conn.execute(
+                    sql.SQL("delete from {} where service_month = %s").format(target), (month,)
+                )
+                conn.execute(
+                    sql.SQL("insert into {} select * from {} where service_month = %s").format(
+                        target, build
+                    ),
+                    (month,),
+                )
+            (rows,) = conn.execute(
+                sql.SQL("select count(*) from {} where service_month = %s").format(target),
+                (month,),
+            ).fetchone()
+            published.append(PublishedTable(table, int(rows), rebuilt))
+    log.info(
+        "published %s: %s", f"{month:%Y-%m}", ", ".join(f"{p.table}={p.rows}" for p in published)
+    )
+    return published

@@ -1,0 +1,22 @@
+"""Readers for the practice's report files: sniffing, grids, headers and value parsers."""
+
+from orchestration.lib.readers.contract import KindSpec, kind_specs
+from orchestration.lib.readers.report import (
+    Identity,
+    ParsedReport,
+    Rejection,
+    identify,
+    read_report,
+)
+from orchestration.lib.readers.sources import UnreadableFile
+
+__all__ = [
+    "Identity",
+    "KindSpec",
+    "ParsedReport",
+    "Rejection",
+    "UnreadableFile",
+    "identify",
+    "kind_specs",
+    "read_report",
+]

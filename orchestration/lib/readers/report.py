@@ -1,0 +1,394 @@
+"""A report file to canonical rows: which kind and month it is, its rows, what was refused.
+
+`identify` reads only the top of a file (title rows, header) to tell its kind and month;
+`read_report` reads every sheet and turns each data row into the kind's raw columns, sorting
+the other rows into skipped (titles, group rows, repeated headers, footers) and rejected
+(a value that cannot be read, a blank account number).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from orchestration.lib.readers import values
+from orchestration.lib.readers.contract import (
+    CALL_TIMES,
+    CODE_LIST_COLUMNS,
+    NAME_PARTS,
+    ROW_DATE_COLUMNS,
+    KindSpec,
+    header_key,
+    kind_from_text,
+)
+from orchestration.lib.readers.headers import Header, HeaderColumn, find_header
+from orchestration.lib.readers.sources import Grid, UnreadableFile, read_grids
+
+# First cells of rows that close a page or a report (Q3, DE-09).
+_FOOTER = re.compile(
+    r"(grand\s*total|sub\s*-?\s*total|totals?\b|count\b|record\s*count|records?\s*:|"
+    r"number\s+of\b|page\s+\d+\s*(of\s+\d+)?|report\s+(generated|run|printed)|"
+    r"(generated|printed|run)\s+(on|by|at|date)\b|end\s+of\s+report|\*{3})",
+    re.IGNORECASE,
+)
+_PERIOD_LABEL = re.compile(
+    r"(report(ing)?\s+period|date\s+range|period|service\s+month|billing\s+month|"
+    r"for\s+the\s+month\s+of|month\s+of|dates?\s+of\s+service|from\s+date|date\s+from)",
+    re.IGNORECASE,
+)
+_NOT_A_PERIOD = re.compile(r"generated|printed|run\s+(date|on|at)|as\s+of|created", re.I)
+_ANY_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class Rejection:
+    sheet: str | None
+    row: int  # 1-based, as the spreadsheet shows it
+    column: str  # the header as the file shows it
+    value: str
+    reason: str
+
+
+@dataclass
+class ParsedReport:
+    kind: str
+    rows: list[tuple] = field(default_factory=list)  # (sheet, row, *spec.columns)
+    rejections: list[Rejection] = field(default_factory=list)
+    rows_rejected: int = 0
+    rows_skipped: int = 0
+    accounts_padded: int = 0
+    row_months: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Identity:
+    kind: str | None
+    service_month: date | None
+    problem: str | None
+
+
+def month_label(month: date) -> str:
+    return f"{month:%B %Y}"
+
+
+def _non_empty(row: list[object]) -> list[object]:
+    return [v for v in row if v is not None and not (isinstance(v, str) and not v.strip())]
+
+
+# ---- identity ------------------------------------------------------------------------------
+
+
+def _title_lines(grids: list[Grid], specs: dict[str, KindSpec]) -> list[str]:
+    """Text of the rows above the first header found (report name, period, practice)."""
+    grid = next((g for g in grids if g.rows), None)
+    if grid is None:
+        return []
+    stop = min(len(grid.rows), 40)
+    headers = [h for spec in specs.values() if (h := find_header(grid, spec))]
+    if headers:
+        stop = min(h.row for h in headers)
+    lines = []
+    for row in grid.rows[:stop]:
+        cells = [values.clean_text(v) for v in _non_empty(row)]
+        if cells:
+            lines.append(" ".join(c for c in cells if c))
+    return lines
+
+
+def period_month(lines: list[str]) -> tuple[date | None, str | None]:
+    """The month a title row's period line names; a problem when the period spans months."""
+    for line in lines:
+        label = _PERIOD_LABEL.search(line)
+        if label:
+            rest = line[label.end() :]
+            found = [values.to_date(text) for text in _ANY_DATE.findall(rest)]
+            if found:
+                first, last = found[0], found[-1]
+                if (first.year, first.month) != (last.year, last.month):
+                    return None, (
+                        f"the report period “{line}” covers more than one month: "
+                        "run the report for a single calendar month"
+                    )
+                return first.replace(day=1), None
+            if month := values.month_in_text(rest):
+                return month, None
+        elif not _NOT_A_PERIOD.search(line):
+            match = values.MONTH_WORD_YEAR.search(line)
+            if match:
+                return values.month_in_text(match.group(0)), None
+    return None, None
+
+
+def name_months(path: Path, drop_root: Path | None) -> tuple[date | None, date | None]:
+    """Months spelled in the file name and in its nearest dated parent folder."""
+    from_name = values.month_in_text(path.stem)
+    from_folder = None
+    parent = path.parent
+    while drop_root is not None and parent != drop_root and drop_root in parent.parents:
+        if from_folder := values.month_in_text(parent.name):
+            break
+        parent = parent.parent
+    if from_folder is None and drop_root is None:
+        from_folder = values.month_in_text(path.parent.name)
+    return from_name, from_folder
+
+
+def kind_by_signature(grids: list[Grid], specs: dict[str, KindSpec]) -> str | None:
+    """The kind whose required columns a sheet's header has, the most specific one winning."""
+    scores: dict[str, tuple[int, int]] = {}
+    for grid in grids:
+        for spec in specs.values():
+            header = find_header(grid, spec)
+            if header and not header.missing(spec.required):
+                score = (len(spec.required), len(header.matched))
+                scores[spec.kind] = max(scores.get(spec.kind, (0, 0)), score)
+        if scores:
+            break
+    if not scores:
+        return None
+    top = max(scores.values())
+    winners = [kind for kind, score in scores.items() if score == top]
+    return winners[0] if len(winners) == 1 else None
+
+
+def identify(path: Path, specs: dict[str, KindSpec], drop_root: Path | None = None) -> Identity:
+    try:
+        _, grids = read_grids(path, head_rows=60)
+    except UnreadableFile as exc:
+        return Identity(None, None, f"cannot read the file: {exc}")
+    lines = _title_lines(grids, specs)
+    kind = (
+        kind_from_text(path.stem, specs)
+        or next((k for line in lines if (k := kind_from_text(line, specs))), None)
+        or kind_by_signature(grids, specs)
+    )
+    if kind is None:
+        return Identity(None, None, "unrecognised report")
+
+    from_title, period_problem = period_month(lines)
+    if period_problem:
+        return Identity(kind, None, period_problem)
+    from_name, from_folder = name_months(path, drop_root)
+    sources = [
+        ("the report period", from_title),
+        ("the file name", from_name),
+        ("the folder name", from_folder),
+    ]
+    named = [(source, month) for source, month in sources if month]
+    for (source_a, month_a), (source_b, month_b) in zip(named, named[1:], strict=False):
+        if month_a != month_b:
+            return Identity(
+                kind,
+                None,
+                f"months disagree: {source_a} says {month_label(month_a)} "
+                f"but {source_b} says {month_label(month_b)}",
+            )
+    if named:
+        return Identity(kind, named[0][1], None)
+
+    parsed = read_report(path, specs[kind])
+    if parsed.row_months:
+        return Identity(kind, parsed.row_months.most_common(1)[0][0], None)
+    return Identity(
+        kind,
+        None,
+        "no service month: put the month in the file name (e.g. 2026-11) "
+        "or keep the report's period line",
+    )
+
+
+# ---- rows ----------------------------------------------------------------------------------
+
+
+class _SheetReader:
+    """Turns the data rows under one header into raw rows, counting what it leaves out."""
+
+    def __init__(self, spec: KindSpec, grid: Grid, header: Header, out: ParsedReport):
+        self.spec, self.grid, self.header, self.out = spec, grid, header, out
+        by_column: dict[str, list[HeaderColumn]] = {}
+        for column in header.columns:
+            by_column.setdefault(column.column, []).append(column)
+        self.by_column = by_column
+        self.parsers = {c: spec.parser(c) for c in by_column}
+        self.account = by_column["patient_acct_no"][0]
+        self.label_keys = {c.index: header_key(c.label.split(" ")[-1]) for c in header.columns}
+        self.full_keys = {c.index: header_key(c.label) for c in header.columns}
+        self.date_column = next((c for c in ROW_DATE_COLUMNS if c in by_column), None)
+        self.minutes_column = next(
+            (c for c in ("minutes", "total_minutes") if c in spec.columns), None
+        )
+        self.grand_totals: list[int] = []
+
+    def _is_repeated_header(self, row: list[object]) -> bool:
+        # A page's repeated header repeats the account column's label; checking it first
+        # keeps the full comparison off ordinary data rows.
+        index = self.account.index
+        cell = row[index] if index < len(row) else None
+        if not isinstance(cell, str) or header_key(cell) not in (
+            self.full_keys[index],
+            self.label_keys[index],
+        ):
+            return False
+        hits = 0
+        for index, key in self.full_keys.items():
+            if index < len(row) and isinstance(row[index], str):
+                cell = header_key(row[index])
+                hits += cell in (key, self.label_keys[index])
+        return hits >= max(2, len(self.full_keys) // 2)
+
+    def _note_grand_total(self, row: list[object]) -> None:
+        if not self.minutes_column or self.minutes_column not in self.by_column:
+            return
+        column = self.by_column[self.minutes_column][0]
+        candidates = [row[column.index]] if column.index < len(row) else []
+        candidates += re.findall(r"[\d,]+", str(row[0]).split(":", 1)[-1]) if row else []
+        for candidate in candidates:
+            try:
+                total = values.to_minutes(candidate)
+            except values.ValueProblem:
+                continue
+            if total is not None:
+                self.grand_totals.append(total)
+                return
+
+    def read(self) -> list[int]:
+        """Rows of the sheet, each parsed, skipped or rejected; returns the minutes loaded."""
+        loaded_minutes = []
+        sheet = self.grid.name
+        for index in range(self.header.row + 1, len(self.grid.rows)):
+            row = self.grid.rows[index]
+            filled = _non_empty(row)
+            if not filled:
+                continue
+            first = filled[0]
+            if isinstance(first, str) and _FOOTER.match(first.strip()):
+                if re.match(r"\s*grand\s*total", first, re.I):
+                    self._note_grand_total(row)
+                self.out.rows_skipped += 1
+                continue
+            if len(filled) == 1 or self._is_repeated_header(row):
+                self.out.rows_skipped += 1  # a group row (provider alone) or a page's header
+                continue
+            parsed = self._parse_row(row, sheet, index + 1)
+            if parsed is None:
+                continue
+            self.out.rows.append(parsed)
+            if self.minutes_column:
+                minutes = parsed[2 + self.spec.columns.index(self.minutes_column)]
+                loaded_minutes.append(int(minutes) if minutes else 0)
+        return loaded_minutes
+
+    def _value(self, row: list[object], column: HeaderColumn) -> object:
+        return row[column.index] if column.index < len(row) else None
+
+    def _parse_row(self, row: list[object], sheet: str | None, number: int) -> tuple | None:
+        record: dict[str, str | None] = {}
+        problems: list[Rejection] = []
+
+        def read(column: HeaderColumn) -> str | None:
+            raw = self._value(row, column)
+            try:
+                return self.parsers[column.column](raw)
+            except values.ValueProblem as exc:
+                problems.append(Rejection(sheet, number, column.label, values.shown(raw), str(exc)))
+                return None
+
+        for name, columns in self.by_column.items():
+            if name in CODE_LIST_COLUMNS:
+                parts = [code for c in columns if (code := read(c))]
+                record[name] = ";".join(dict.fromkeys(";".join(parts).split(";"))) or None
+            else:
+                record[name] = read(columns[0])
+
+        if not record.get("patient_name") and any(p in record for p in NAME_PARTS):
+            record["patient_name"] = values.join_last_first(
+                record.get("last_name"), record.get("first_name")
+            )
+        times_only = "minutes" in self.spec.columns and "minutes" not in record
+        if times_only and all(t in record for t in CALL_TIMES) and not problems:
+            record["minutes"] = values.minutes_between(
+                self._value(row, self.by_column["start_time"][0]),
+                self._value(row, self.by_column["end_time"][0]),
+            )
+
+        account_raw = self._value(row, self.account)
+        if record.get("patient_acct_no") is None:
+            problems.insert(
+                0,
+                Rejection(
+                    sheet,
+                    number,
+                    self.account.label,
+                    values.shown(account_raw),
+                    "the account number is blank",
+                ),
+            )
+        if problems:
+            self.out.rejections.extend(problems)
+            self.out.rows_rejected += 1
+            return None
+        if record["patient_acct_no"] != values.parse_account(account_raw, 0):
+            self.out.accounts_padded += 1
+        if self.date_column and record.get(self.date_column):
+            self.out.row_months[date.fromisoformat(record[self.date_column]).replace(day=1)] += 1
+        return (sheet, number, *(record.get(c) for c in self.spec.columns))
+
+
+def read_report(path: Path, spec: KindSpec) -> ParsedReport:
+    """Every sheet with a header of this kind, read into rows (raises UnreadableFile)."""
+    _, grids = read_grids(path)
+    out = ParsedReport(kind=spec.kind)
+    grand_totals: list[int] = []
+    minutes: list[int] = []
+    sheets: list[tuple[Grid, Header]] = []
+    for grid in grids:
+        header = find_header(grid, spec)
+        if header is None:
+            continue  # a cover, parameter or summary sheet
+        where = f" on sheet “{grid.name}”" if grid.name and len(grids) > 1 else ""
+        if problem := header.duplicate_problem():
+            out.problem = problem + where
+            return out
+        if missing := header.missing(spec.required):
+            names = ", ".join(m.replace("_", " ") for m in missing)
+            out.problem = f"the {names} column is missing{where} (header on row {header.row + 1})"
+            return out
+        sheets.append((grid, header))
+    if spec.kind == "vendor_billing" and len(sheets) > 1:
+        # TODO: the vendor's per-activity detail sheet has no raw table yet, and its rows would
+        # load as monthly totals beside the summary sheet's; it is left out. Remove when raw
+        # gains a vendor activity table.
+        summary = [(g, h) for g, h in sheets if not _is_detail_sheet(h, g)]
+        sheets = summary or sheets
+    found = len(sheets)
+    for grid, header in sheets:
+        reader = _SheetReader(spec, grid, header, out)
+        minutes += reader.read()
+        grand_totals += reader.grand_totals
+    if not found:
+        out.problem = "no header row found: expected a column such as " + ", ".join(
+            f"“{label}”" for label in _example_headers(spec)
+        )
+    if len(grand_totals) == 1 and grand_totals[0] != sum(minutes):
+        out.notes.append(
+            f"grand total {grand_totals[0]:,} minutes does not match the rows' {sum(minutes):,}"
+        )
+    return out
+
+
+def _is_detail_sheet(header: Header, grid: Grid) -> bool:
+    labels = {header_key(v) for v in grid.rows[header.row] if isinstance(v, str)}
+    return bool(labels & {"date", "activity date", "service date", "log date", "call date"})
+
+
+def _example_headers(spec: KindSpec) -> list[str]:
+    examples = []
+    for column in spec.required:
+        alias = next((a for a, c in spec.aliases.items() if c == column), column)
+        examples.append(alias.title() if alias.islower() else alias)
+    return examples

@@ -1,0 +1,237 @@
+"""Files to grids of cells: workbooks through calamine, HTML and delimited text by hand.
+
+The format comes from the file's first bytes, never its extension: eCW and Cognos-style
+exports save HTML, MHTML or tab-separated text under `.xls` (Q8, DE-11).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import email
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import python_calamine
+
+_HEAD_BYTES = 65536
+
+
+class UnreadableFile(Exception):
+    """The file is not a spreadsheet or report this pipeline can open; message is for a clerk."""
+
+
+@dataclass
+class Grid:
+    """One sheet (or the one table of a text file). `rows[i]` is spreadsheet row i + 1."""
+
+    name: str | None
+    rows: list[list[object]]
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+
+
+def sniff_format(head: bytes) -> str:
+    """`workbook`, `html`, `mhtml` or `text`, from the first bytes of a file."""
+    if not head:
+        raise UnreadableFile("the file is empty")
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")):
+        return "workbook"
+    if head.startswith(b"%PDF"):
+        raise UnreadableFile("the file is a PDF, not a spreadsheet: export the report to Excel")
+    if head.startswith(b"{\\rtf"):
+        raise UnreadableFile("the file is a Word/RTF document, not a spreadsheet")
+    text = decode_text(head[:_HEAD_BYTES], partial=True).lstrip().lower()
+    if text.startswith("mime-version") or "\nmime-version:" in text[:2000]:
+        return "mhtml"
+    if text.startswith("<") and re.search(r"<(html|table|!doctype html)", text[:_HEAD_BYTES]):
+        return "html"
+    if "\x00" in text:
+        raise UnreadableFile("the file is not a spreadsheet or a text report")
+    return "text"
+
+
+def decode_text(data: bytes, *, partial: bool = False) -> str:
+    """UTF-8 (BOM or not), UTF-16 with a BOM, else Windows-1252 (DE-06)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace" if partial else "strict")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if partial and exc.start >= len(data) - 3:  # a character cut by the head's end
+            return data[: exc.start].decode("utf-8")
+    return data.decode("cp1252", errors="ccm_latin1")
+
+
+def _latin1_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    # cp1252 leaves five bytes undefined; read them as latin-1 rather than fail the file.
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("ccm_latin1", _latin1_fallback)
+
+
+def read_grids(path: Path, *, head_rows: int | None = None) -> tuple[str, list[Grid]]:
+    """The file's format and its grids; `head_rows` limits each grid to its first rows."""
+    with open(path, "rb") as handle:
+        head = handle.read(_HEAD_BYTES)
+    kind = sniff_format(head)
+    if kind == "workbook":
+        return kind, _workbook_grids(path, head_rows)
+    data = head if head_rows and len(head) < _HEAD_BYTES else path.read_bytes()
+    if kind == "mhtml":
+        return kind, _html_grids(_html_of_mhtml(data), head_rows)
+    text = decode_text(data)
+    if kind == "html":
+        return kind, _html_grids(text, head_rows)
+    return kind, [Grid(None, _delimited_rows(text, head_rows))]
+
+
+def _workbook_grids(path: Path, head_rows: int | None) -> list[Grid]:
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+    except python_calamine.PasswordError as exc:
+        raise UnreadableFile(
+            "the workbook is password-protected: save it without a password"
+        ) from exc
+    except Exception as exc:  # calamine raises several types for a damaged or partial file
+        raise UnreadableFile(f"the workbook cannot be opened ({type(exc).__name__})") from exc
+    grids = []
+    with workbook:
+        for name in workbook.sheet_names:
+            try:
+                sheet = workbook.get_sheet_by_name(name)
+            except Exception as exc:  # a chart sheet or a damaged sheet part
+                raise UnreadableFile(f"sheet “{name}” cannot be read") from exc
+            # skip_empty_area=False anchors the grid at A1, so list positions are row numbers.
+            rows = sheet.to_python(skip_empty_area=False, nrows=head_rows)
+            grids.append(Grid(name, rows, list(sheet.merged_cell_ranges or [])))
+    return grids
+
+
+def _delimited_rows(text: str, head_rows: int | None) -> list[list[object]]:
+    lines = text.splitlines()[:200]
+    delimiter = max(
+        ("\t", ",", ";", "|"),
+        key=lambda d: (sum(d in line for line in lines), sum(line.count(d) for line in lines)),
+    )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[object]] = []
+    for row in reader:
+        rows.append(row)
+        if head_rows and len(rows) >= head_rows:
+            break
+    return rows
+
+
+def _html_of_mhtml(data: bytes) -> str:
+    message = email.message_from_bytes(data)
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            payload = part.get_payload(decode=True) or b""
+            charset = part.get_content_charset()
+            return payload.decode(charset, errors="replace") if charset else decode_text(payload)
+    raise UnreadableFile("the web archive (.mht) holds no table")
+
+
+def _html_grids(text: str, head_rows: int | None) -> list[Grid]:
+    parser = _TableParser()
+    parser.feed(text)
+    parser.close()
+    if not parser.rows:
+        raise UnreadableFile("the file is HTML but holds no table")
+    rows = parser.rows[:head_rows] if head_rows else parser.rows
+    return [Grid(None, rows)]
+
+
+class _TableParser(HTMLParser):
+    """Every `<tr>` of every table, in order, with colspan and rowspan laid out as Excel does."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[object]] = []
+        self._row: list[object] | None = None
+        self._cell: list[str] | None = None
+        self._colspan = 1
+        self._rowspan = 1
+        self._pending: dict[int, tuple[int, str]] = {}  # column -> (rows left, value)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self._close_row()
+            self._row = []
+        elif tag in ("td", "th"):
+            if self._row is None:
+                self._row = []
+            self._close_cell()
+            values = dict(attrs)
+            self._colspan = _span(values.get("colspan"))
+            self._rowspan = _span(values.get("rowspan"))
+            self._cell = []
+        elif tag == "br" and self._cell is not None:
+            self._cell.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th"):
+            self._close_cell()
+        elif tag in ("tr", "table"):
+            self._close_row()
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self._close_row()
+
+    def _fill_spanned(self) -> None:
+        assert self._row is not None
+        while len(self._row) in self._pending:
+            column = len(self._row)
+            left, _ = self._pending[column]
+            self._row.append("")
+            if left <= 1:
+                del self._pending[column]
+            else:
+                self._pending[column] = (left - 1, "")
+
+    def _close_cell(self) -> None:
+        if self._cell is None or self._row is None:
+            return
+        self._fill_spanned()
+        value = re.sub(r"[ \t\r\f\v]+", " ", "".join(self._cell)).strip()
+        start = len(self._row)
+        self._row.append(value)
+        self._row.extend("" for _ in range(self._colspan - 1))
+        if self._rowspan > 1:
+            for column in range(start, start + self._colspan):
+                self._pending[column] = (self._rowspan - 1, "")
+        self._cell = None
+
+    def _close_row(self) -> None:
+        self._close_cell()
+        if self._row is not None:
+            self._fill_spanned()
+            self.rows.append(self._row)
+        self._row = None
+
+
+def _span(value: str | None) -> int:
+    try:
+        return max(1, min(int(value or 1), 1000))
+    except ValueError:
+        return 1
+
+
+def iter_text_lines(grid: Grid, limit: int) -> Iterator[str]:
+    """Each of the first rows as one line of text (title rows, period lines)."""
+    for row in grid.rows[:limit]:
+        cells = [str(c).strip() for c in row if c not in (None, "")]
+        if cells:
+            yield " ".join(cells)

@@ -1,0 +1,290 @@
+"""Loading dropped files into `raw` on a real PostgreSQL (an embedded server of its own)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from orchestration.lib import ingest, warehouse
+from orchestration.lib.ingest import load_file, scan_drop
+from orchestration.settings import reports_config
+
+MARCH = date(2025, 3, 1)
+VENDOR_HEADER = (
+    "MDR Monthly Vendor Report\nReport Period: 03/01/2025 - 03/31/2025\n\n"
+    "EHR ID,Patient Name,Total Minutes,Role\n"
+)
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory):
+    """A PostgreSQL server of this module's own, with the warehouse schemas created."""
+    var_dir = tmp_path_factory.mktemp("ingest_var")
+    saved = {k: os.environ.get(k) for k in ("CCM_VAR_DIR", "CCM_PGDATA", "CCM_DATABASE_URL")}
+    os.environ.pop("CCM_DATABASE_URL", None)
+    os.environ["CCM_VAR_DIR"] = str(var_dir)
+    os.environ["CCM_PGDATA"] = str(var_dir / "pg")
+    warehouse.connection_info.cache_clear()
+    warehouse._embedded_server.cache_clear()
+    warehouse.ensure_schemas()
+    yield var_dir
+    warehouse.stop_embedded()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    warehouse.connection_info.cache_clear()
+    warehouse._embedded_server.cache_clear()
+
+
+@pytest.fixture
+def conn(database):
+    with warehouse.connect(autocommit=True) as connection:
+        kinds = ", ".join(f"raw.{k}" for k in ingest.KIND_COLUMNS)
+        connection.execute(f"truncate raw.rejected_rows, {kinds}, raw.file_loads")
+        yield connection
+
+
+@pytest.fixture
+def var_dir(tmp_path):
+    return tmp_path / "var"
+
+
+def vendor_file(folder: Path, rows: int, *, bad: int = 0, name="MDR_vendor_202503.csv") -> Path:
+    """A vendor report with `rows` patients, `bad` of them with unreadable minutes, and a footer."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [f'{10000 + n},"PATIENT, NUMBER {n}",{20 + n},RN' for n in range(rows)]
+    for n in range(bad):
+        lines[n] = f'{10000 + n},"PATIENT, NUMBER {n}",soon,RN'
+    path = folder / name
+    path.write_text(VENDOR_HEADER + "\n".join(lines) + f"\nCount: {rows}\n", encoding="utf-8")
+    return path
+
+
+def dropped(path: Path, drop: Path):
+    [found] = [f for f in scan_drop(drop, config=reports_config()) if f.path == path]
+    return found
+
+
+def rows_in(conn, table: str) -> int:
+    return conn.execute(f"select count(*) from raw.{table}").fetchone()[0]
+
+
+def test_a_file_loads_by_copy_with_its_rejected_rows_and_lineage(conn, tmp_path, var_dir):
+    drop = tmp_path / "drop"
+    path = vendor_file(drop, 10, bad=1)
+    found = dropped(path, drop)
+    assert (found.kind, found.service_month, found.problem) == ("vendor_billing", MARCH, None)
+
+    result = load_file(conn, found, var_dir=var_dir)
+
+    assert (result.status, result.rows_loaded, result.rows_rejected, result.rows_skipped) == (
+        "current",
+        9,
+        1,
+        1,
+    )
+    assert rows_in(conn, "vendor_billing") == 9
+    first = conn.execute(
+        "select load_id, service_month, sheet_name, source_row, patient_acct_no, patient_name, "
+        "total_minutes, care_manager_role from raw.vendor_billing order by source_row limit 1"
+    ).fetchone()
+    assert first == (result.load_id, MARCH, None, 6, "00010001", "PATIENT, NUMBER 1", "21", "RN")
+    rejected = conn.execute(
+        "select load_id, report_kind, service_month, file_name, sheet_name, source_row, "
+        "column_name, raw_value, reason from raw.rejected_rows"
+    ).fetchall()
+    assert rejected == [
+        (
+            result.load_id,
+            "vendor_billing",
+            MARCH,
+            "MDR_vendor_202503.csv",
+            None,
+            5,
+            "Total Minutes",
+            "soon",
+            "soon is not a number of minutes",
+        )
+    ]
+    status, loaded, notes = conn.execute(
+        "select status, rows_loaded, notes from raw.file_loads where load_id = %s",
+        (result.load_id,),
+    ).fetchone()
+    assert (status, loaded) == ("current", 9)
+    assert notes == "9 account numbers left-padded with zeros to 8 digits"
+    archived = (
+        var_dir / "archive" / "vendor_billing" / "2025-03" / f"{found.sha256[:12]}_{path.name}"
+    )
+    assert archived.read_bytes() == path.read_bytes()
+    assert path.exists()  # the drop folder is left as it was
+
+
+def test_a_corrected_redrop_replaces_the_earlier_load(conn, tmp_path, var_dir):
+    drop = tmp_path / "drop"
+    first = load_file(conn, dropped(vendor_file(drop, 10), drop), var_dir=var_dir)
+    second = load_file(conn, dropped(vendor_file(drop, 11), drop), var_dir=var_dir)
+
+    assert (first.status, first.rows_loaded, second.status, second.rows_loaded) == (
+        "current",
+        10,
+        "current",
+        11,
+    )
+    assert rows_in(conn, "vendor_billing") == 11
+    loads = conn.execute(
+        "select load_id, status, superseded_at is not null from raw.file_loads order by load_id"
+    ).fetchall()
+    assert loads == [(first.load_id, "superseded", True), (second.load_id, "current", False)]
+    assert conn.execute("select distinct load_id from raw.vendor_billing").fetchall() == [
+        (second.load_id,)
+    ]
+
+
+def test_an_identical_redrop_is_unchanged_and_loads_nothing(conn, tmp_path, var_dir):
+    drop = tmp_path / "drop"
+    found = dropped(vendor_file(drop, 10), drop)
+    first = load_file(conn, found, var_dir=var_dir)
+    again = load_file(conn, found, var_dir=var_dir)
+
+    assert (again.status, again.load_id, again.rows_loaded) == ("unchanged", first.load_id, 10)
+    assert rows_in(conn, "vendor_billing") == 10
+    assert rows_in(conn, "file_loads") == 1
+
+
+def test_too_many_rejected_rows_quarantine_the_whole_file_with_a_reason(conn, tmp_path, var_dir):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    path = drop / "vendor_2025-03.csv"
+    path.write_text(
+        'MRN,Patient Name,Minutes\n00012345,"A, B",20\n,"C, D",25\n   ,"E, F",30\n',
+        encoding="utf-8",
+    )
+    result = load_file(conn, dropped(path, drop), var_dir=var_dir)
+
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("quarantined", 0, 2)
+    assert result.reason == "2 of 3 rows could not be read (more than 20% allowed)"
+    assert rows_in(conn, "vendor_billing") == 0
+    assert rows_in(conn, "rejected_rows") == 0
+    assert conn.execute("select status from raw.file_loads").fetchall() == [("failed",)]
+    folder = var_dir / "quarantine" / "2025-03"
+    assert (folder / path.name).read_bytes() == path.read_bytes()
+    reason = (folder / f"{path.name}.reason.txt").read_text(encoding="utf-8")
+    assert "Why it was not loaded: 2 of 3 rows could not be read" in reason
+    assert "- row 3, column “MRN”, value “”: the account number is blank" in reason
+    assert "- row 4, column “MRN”, value “   ”: the account number is blank" in reason
+    assert path.exists()
+
+
+def test_a_duplicate_header_quarantines_the_file(conn, tmp_path, var_dir):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    path = drop / "vendor_2025-03.csv"
+    path.write_text("MRN,Service Date,Minutes,Staff,Minutes\n1,03/02/2025,30,A,20\n")
+    result = load_file(conn, dropped(path, drop), var_dir=var_dir)
+    assert (result.status, result.reason) == (
+        "quarantined",
+        "duplicate header `Minutes` at columns C and E",
+    )
+    assert rows_in(conn, "vendor_billing") == 0
+
+
+def test_a_quarantined_file_does_not_displace_the_current_load(conn, tmp_path, var_dir):
+    drop = tmp_path / "drop"
+    good = load_file(conn, dropped(vendor_file(drop, 10), drop), var_dir=var_dir)
+    bad = load_file(conn, dropped(vendor_file(drop, 10, bad=5), drop), var_dir=var_dir)
+    assert (good.status, bad.status) == ("current", "quarantined")
+    assert conn.execute(
+        "select load_id from raw.file_loads where status = 'current'"
+    ).fetchall() == [(good.load_id,)]
+    assert rows_in(conn, "vendor_billing") == 10
+
+
+def test_an_unrecognised_file_goes_to_the_unknown_quarantine(conn, tmp_path, var_dir):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "lunch menu.csv").write_text("Dish,Price\nSoup,4\n", encoding="utf-8")
+    [found] = scan_drop(drop, config=reports_config())
+    result = load_file(conn, found, var_dir=var_dir)
+    assert (result.status, result.load_id, result.reason) == (
+        "quarantined",
+        None,
+        "unrecognised report",
+    )
+    reason = (var_dir / "quarantine" / "unknown" / "lunch menu.csv.reason.txt").read_text()
+    assert "Why it was not loaded: unrecognised report" in reason
+
+
+def test_a_header_only_file_loads_zero_rows_as_current(conn, tmp_path, var_dir):
+    drop = tmp_path / "drop"
+    path = vendor_file(drop, 0)
+    result = load_file(conn, dropped(path, drop), var_dir=var_dir)
+    assert (result.status, result.rows_loaded) == ("current", 0)
+
+
+def test_a_failure_mid_load_leaves_nothing_half_loaded(conn, tmp_path, var_dir, monkeypatch):
+    drop = tmp_path / "drop"
+    first = load_file(conn, dropped(vendor_file(drop, 10), drop), var_dir=var_dir)
+    corrected = dropped(vendor_file(drop, 11, bad=1), drop)
+
+    def broken(*args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ingest, "_rejected_row", broken)
+    with pytest.raises(RuntimeError):
+        load_file(conn, corrected, var_dir=var_dir)
+
+    assert conn.execute("select load_id, status from raw.file_loads").fetchall() == [
+        (first.load_id, "current")
+    ]
+    assert rows_in(conn, "vendor_billing") == 10
+
+
+def test_scan_reads_subfolders_and_skips_hidden_partial_and_set_aside_files(tmp_path):
+    drop = tmp_path / "drop"
+    vendor_file(drop / "2025-03", 2, name="MDR vendor.csv")
+    vendor_file(drop / ".sync", 2)
+    (drop / "2025-03" / "MDR vendor.csv.reason.txt").write_text("old reason")
+    (drop / "2025-03" / ".~lock.csv").write_text("x")
+    shutil.copy(drop / "2025-03" / "MDR vendor.csv", drop / "2025-03" / "~$MDR vendor.csv")
+    vendor_file(drop / "2025-03", 2, name="MDR vendor 2.csv.crdownload")
+    vendor_file(drop / "archive", 2, name="0123456789ab_MDR vendor.csv")
+    vendor_file(drop / "quarantine", 2, name="0123456789ab_MDR vendor.csv")
+    found = scan_drop(drop, config=reports_config())
+    assert [(f.name, f.kind, f.service_month) for f in found] == [
+        ("MDR vendor.csv", "vendor_billing", MARCH)
+    ]
+
+
+def test_each_file_commits_on_its_own_on_a_non_autocommit_connection(database, tmp_path, var_dir):
+    drop = tmp_path / "drop"
+    with warehouse.connect(autocommit=True) as watcher:
+        kinds = ", ".join(f"raw.{k}" for k in ingest.KIND_COLUMNS)
+        watcher.execute(f"truncate raw.rejected_rows, {kinds}, raw.file_loads")
+        with warehouse.connect() as loader:
+            load_file(loader, dropped(vendor_file(drop, 10), drop), var_dir=var_dir)
+            # Another session sees the load before the loader's connection closes.
+            assert rows_in(watcher, "vendor_billing") == 10
+
+
+def test_a_reader_fault_quarantines_the_file_instead_of_stopping_the_run(
+    conn, tmp_path, var_dir, monkeypatch
+):
+    drop = tmp_path / "drop"
+    found = dropped(vendor_file(drop, 3), drop)
+
+    def faulty(path, spec):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(ingest, "read_report", faulty)
+    result = load_file(conn, found, var_dir=var_dir)
+    assert (result.status, result.reason) == (
+        "quarantined",
+        "the loader could not read this file (KeyError); "
+        "send it to the data team, who will fix the reader",
+    )
