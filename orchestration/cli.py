@@ -112,8 +112,9 @@ def run_months(defs, months: list[date], *, verbose: bool = False) -> bool:
     """
     from dagster import DagsterInstance
 
-    from orchestration.definitions import MONTHLY_JOB_NAME
     from orchestration.defs.ingest.partitions import partition_key_of
+    from orchestration.defs.ingest.sensors import record_run_failure
+    from orchestration.defs.jobs import MONTHLY_JOB_NAME
     from orchestration.lib import warehouse
 
     job = defs.resolve_job_def(MONTHLY_JOB_NAME)
@@ -124,7 +125,11 @@ def run_months(defs, months: list[date], *, verbose: bool = False) -> bool:
     log_path = log_dir / f"run_{label}.log"
     tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
     run_config = {
-        "loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}}
+        "loggers": {
+            "console": {"config": {"log_level": "INFO" if verbose else "WARNING"}},
+            # Listed loggers are the only ones a run starts: keep the progress lines.
+            "ccm_progress": {},
+        }
     }
 
     def waiting() -> None:
@@ -144,16 +149,107 @@ def run_months(defs, months: list[date], *, verbose: bool = False) -> bool:
         )
     if result.success:
         return True
+    failures = []
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
             message = error.message.strip().splitlines()[0] if error else "failed"
-            print(f"  step {event.step_key} failed: {message}", file=sys.stderr)
+            failures.append(f"step {event.step_key} failed: {message}")
+            print(f"  {failures[-1]}", file=sys.stderr)
+    record_run_failure(result.run_id, MONTHLY_JOB_NAME, label, "; ".join(failures) or "failed")
     print(
         f"  {label}: FAILED (run {result.run_id}); nothing published. Log: {log_path}",
         file=sys.stderr,
     )
     return False
+
+
+def command_backfill(args: argparse.Namespace) -> int:
+    from orchestration.definitions import build_definitions
+    from orchestration.lib import warehouse
+    from orchestration.lib.summary import month_summary
+
+    if args.to_month < args.from_month:
+        print("ccm backfill: --to is before --from", file=sys.stderr)
+        return 2
+    drop = Path(args.drop).expanduser().resolve()
+    out = Path(args.out).expanduser().resolve()
+    if not drop.is_dir():
+        print(f"ccm backfill: drop folder not found: {drop}", file=sys.stderr)
+        return 2
+    _dagster_home()
+    warehouse.ensure_schemas()
+    months = month_range(args.from_month, args.to_month)
+    print(f"Backfill {months[0]:%Y-%m}..{months[-1]:%Y-%m}: {len(months)} months in one run")
+    defs = build_definitions(drop_path=str(drop), out_path=str(out))
+    if not run_months(defs, months, verbose=args.verbose):
+        return 1
+    with warehouse.connect() as conn:
+        for month in months:
+            for line in month_summary(conn, month).lines():
+                print(line)
+    print(f"  wrote ccm_billing_YYYY-MM.csv and .xlsx for each month into {out}")
+    return 0
+
+
+def month_range(first: date, last: date) -> list[date]:
+    months, month = [], first
+    while month <= last:
+        months.append(month)
+        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return months
+
+
+def _cursor_path(drop_url: str) -> Path:
+    import hashlib
+
+    digest = hashlib.sha256(drop_url.encode()).hexdigest()[:12]
+    return project_paths().var / "watch" / f"cursor-{digest}.json"
+
+
+def command_watch(args: argparse.Namespace) -> int:
+    """The sensor's tick, for deployments without the Dagster daemon (cron, a service)."""
+    import time
+
+    from orchestration.definitions import build_definitions
+    from orchestration.defs.ingest.watching import evaluate, month_inbox_path
+    from orchestration.lib import warehouse
+    from orchestration.lib.summary import month_summary
+
+    drop_url = args.drop if "://" in args.drop else str(Path(args.drop).expanduser().resolve())
+    out = Path(args.out).expanduser().resolve()
+    cursor_path = _cursor_path(drop_url)
+    cursor_path.parent.mkdir(parents=True, exist_ok=True)
+    _dagster_home()
+    status = 0
+    while True:
+        cursor_text = cursor_path.read_text() if cursor_path.exists() else None
+        evaluation = evaluate(drop_url, cursor_text)
+        cursor_path.write_text(evaluation.cursor.dumps())
+        if evaluation.taken_months:
+            print(f"Taken files for {', '.join(evaluation.taken_months)}")
+        if not evaluation.requests:
+            print("Nothing to run: no month has all its reports (or reached its close day).")
+        for request in evaluation.requests:
+            month = parse_month(request.month)
+            if request.missing_kinds:
+                missing = ", ".join(request.missing_kinds)
+                print(f"{request.month}: close day reached; missing {missing}")
+            print(f"{request.month}: running …", flush=True)
+            defs = build_definitions(
+                drop_path=str(month_inbox_path(request.month)), out_path=str(out)
+            )
+            if not run_months(defs, [month], verbose=args.verbose):
+                status = 1  # not marked requested: the next tick retries it
+                continue
+            evaluation.cursor.months[request.month]["requested"] = request.run_key
+            cursor_path.write_text(evaluation.cursor.dumps())
+            with warehouse.connect() as conn:
+                for line in month_summary(conn, month).lines():
+                    print(line)
+        if args.once:
+            return status
+        time.sleep(args.interval)
 
 
 def command_ui(args: argparse.Namespace) -> int:
@@ -228,6 +324,53 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for ccm_billing_YYYY-MM.csv/.xlsx (default: out/)",
     )
     run.set_defaults(handler=command_run)
+
+    backfill = sub.add_parser(
+        "backfill",
+        help="re-bill a range of past months in one run",
+        description=(
+            "Run every month from --from to --to as one Dagster run (single-run backfill), "
+            "with a progress line per month. Each month is billed by the rules in force in "
+            "that month. Months already published are replaced only if their run succeeds."
+        ),
+    )
+    backfill.add_argument(
+        "--from", dest="from_month", type=parse_month, required=True, help="first month, YYYY-MM"
+    )
+    backfill.add_argument(
+        "--to", dest="to_month", type=parse_month, required=True, help="last month, YYYY-MM"
+    )
+    backfill.add_argument(
+        "--drop",
+        default=str(paths.sample_drop),
+        help="folder holding the months' reports (default: the bundled sample months)",
+    )
+    backfill.add_argument(
+        "--out", default=str(paths.default_out), help="folder for the exported files"
+    )
+    backfill.set_defaults(handler=command_backfill)
+
+    watch = sub.add_parser(
+        "watch",
+        help="take new files from a drop folder and run the months that are ready",
+        description=(
+            "What the Dagster sensor does, without the daemon: take each file whose size has "
+            "held still for CCM_STABLE_SECONDS (default 60), move it to the drop's archive/, "
+            "and run a month once all seven reports are in, or on day CCM_CLOSE_DAY (default "
+            "5) of the next month with the missing ones named. A corrected file re-runs its "
+            "month; an identical re-drop does nothing. Local folders and fsspec URLs "
+            "(s3://, az://, gs://, sftp://) both work."
+        ),
+    )
+    watch.add_argument("--drop", required=True, help="drop folder: a path or an fsspec URL")
+    watch.add_argument(
+        "--out", default=str(paths.default_out), help="folder for the exported files"
+    )
+    watch.add_argument("--once", action="store_true", help="tick once and exit (for cron)")
+    watch.add_argument(
+        "--interval", type=float, default=60.0, help="seconds between ticks (default 60)"
+    )
+    watch.set_defaults(handler=command_watch)
 
     ui = sub.add_parser(
         "ui",

@@ -5,24 +5,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from dagster import AssetSelection, Definitions, define_asset_job
+from dagster import Definitions
 from dagster_dbt import DbtCliResource
 
 from orchestration.defs.ingest.assets import raw_reports
-from orchestration.defs.ingest.partitions import service_months
+from orchestration.defs.ingest.sensors import drop_folder_sensor, monthly_run_failure_alert
+from orchestration.defs.jobs import monthly_billing
+from orchestration.defs.loggers import LOGGERS
 from orchestration.defs.publish.assets import ccm_billing_files, published_marts
 from orchestration.defs.resources import DropFolder, ExportFolder, Warehouse
 from orchestration.defs.transform.assets import ccm_dbt_models
 from orchestration.defs.transform.project import dbt_project
-
-MONTHLY_JOB_NAME = "monthly_billing"
-
-monthly_billing = define_asset_job(
-    MONTHLY_JOB_NAME,
-    selection=AssetSelection.all(),
-    partitions_def=service_months,
-    description="Ingest a service month's reports, build and test the marts, export the lists.",
-)
 
 
 def build_definitions(*, drop_path: str | None = None, out_path: str | None = None) -> Definitions:
@@ -31,6 +24,8 @@ def build_definitions(*, drop_path: str | None = None, out_path: str | None = No
     return Definitions(
         assets=[raw_reports, ccm_dbt_models, published_marts, ccm_billing_files],
         jobs=[monthly_billing],
+        sensors=[drop_folder_sensor, monthly_run_failure_alert],
+        loggers=LOGGERS,
         resources={
             "drop_folder": drop,
             "export_folder": out,

@@ -106,6 +106,9 @@ class DropStore:
                 found.append(ListedFile(info["name"], int(info.get("size") or 0), _mtime(info)))
         return sorted(found, key=lambda f: f.path)
 
+    def relative(self, path: str) -> str:
+        return posixpath.relpath(path, self.root)
+
     def sha256(self, path: str) -> str:
         digest = hashlib.sha256()
         with self.fs.open(path, "rb") as handle:
@@ -171,7 +174,7 @@ def take_ready_files(
     now: float,
     stable_seconds: float,
     inbox_root: Path,
-    classify: Callable[[Path], Classification],
+    classify: Callable[[Path, Path], Classification],
     quarantine: Callable[[Path, Classification], str],
 ) -> list[str]:
     """Move every stable, new file into its month's inbox; return the months that changed."""
@@ -189,18 +192,21 @@ def take_ready_files(
             store.set_aside(item.path, "archive", sha)
             cursor.observed.pop(item.path, None)
             continue
-        landing = inbox_root / ".landing" / f"{sha[:12]}_{item.name}"
+        # The drop's relative path travels along: a month spelled only in a folder name counts.
+        landing_root = inbox_root / ".landing" / sha[:12]
+        landing = landing_root / store.relative(item.path)
         store.fetch(item.path, landing)
-        found = classify(landing)
+        found = classify(landing, landing_root)
         if found.problem or not found.kind or not found.service_month:
             reason = quarantine(landing, found)
             store.set_aside(item.path, "quarantine", sha, note=reason)
-            landing.unlink(missing_ok=True)
+            shutil.rmtree(landing_root, ignore_errors=True)
             cursor.taken[sha] = "quarantined"
             log.warning("%s quarantined: %s", item.name, reason)
         else:
             month = f"{found.service_month:%Y-%m}"
-            _place_in_inbox(inbox_root, month, found.kind, landing, item.name, sha)
+            _place_in_inbox(inbox_root, month, found.kind, landing, item.name)
+            shutil.rmtree(landing_root, ignore_errors=True)
             entry = cursor.months.setdefault(month, {"kinds": {}, "requested": None})
             entry["kinds"][found.kind] = sha
             cursor.taken[sha] = month
@@ -211,15 +217,18 @@ def take_ready_files(
     return sorted(changed)
 
 
-def _place_in_inbox(
-    inbox_root: Path, month: str, kind: str, landing: Path, name: str, sha: str
-) -> None:
-    """Keep exactly one file per kind in a month's inbox: the newest replaces the old one."""
-    folder = month_inbox(inbox_root, month) / kind
+def _place_in_inbox(inbox_root: Path, month: str, kind: str, landing: Path, name: str) -> None:
+    """Keep exactly one file per kind in a month's inbox: the newest replaces the old one.
+
+    The folder is named `<YYYY-MM> <kind>` so the month survives even when the practice put it
+    only in the drop's folder names; the file keeps its own name (a hash prefix could read as
+    a month).
+    """
+    folder = month_inbox(inbox_root, month) / f"{month} {kind}"
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    landing.replace(folder / f"{sha[:12]}_{name}")
+    landing.replace(folder / name)
 
 
 def months_to_run(cursor: WatchCursor, *, today: date, close_day: int) -> list[MonthRequest]:

@@ -96,6 +96,7 @@ def raw_reports(context: AssetExecutionContext, drop_folder: DropFolder, warehou
                 ]
             _log_month(context, kind, month, month_results)
             results[kind].extend(month_results)
+        context.log.info(f"progress: {month:%Y-%m} reports loaded")
     for kind in selected:
         yield MaterializeResult(asset_key=raw_asset_key(kind), metadata=_metadata(results[kind]))
 

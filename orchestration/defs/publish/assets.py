@@ -57,6 +57,7 @@ def published_marts(context: AssetExecutionContext, warehouse: Warehouse):
         context.log.info(
             f"{month:%Y-%m} published: " + ", ".join(f"{p.table} {p.rows} rows" for p in published)
         )
+        context.log.info(f"progress: {month:%Y-%m} published")
     for table in PUBLISHED_MARTS:
         yield MaterializeResult(
             asset_key=published_key(table), metadata={"rows_published": rows_by_table[table]}
@@ -83,7 +84,7 @@ def ccm_billing_files(
             exported = export_month(conn, month, export_folder.root())
         lines += exported.billed_lines
         paths.append(exported.csv_path.name)
-        context.log.info(f"{month:%Y-%m}: {exported.billed_lines} billed lines exported")
+        context.log.info(f"progress: {month:%Y-%m} exported, {exported.billed_lines} billed lines")
     return MaterializeResult(
         metadata={
             "billed_lines": lines,

@@ -64,3 +64,4 @@ def ccm_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehous
             invocation.wait()
         else:
             yield from invocation.stream()
+        context.log.info(f"progress: {month:%Y-%m} built and tested")
