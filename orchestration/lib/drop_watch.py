@@ -123,6 +123,7 @@ class DropStore:
     def set_aside(self, path: str, folder: str, sha: str, note: str | None = None) -> str:
         """Move a taken file into `archive/` or `quarantine/` under the drop root."""
         target = f"{self.root}/{folder}/{sha[:12]}_{posixpath.basename(path)}"
+        self.fs.makedirs(f"{self.root}/{folder}", exist_ok=True)
         self.fs.mv(path, target)
         if note is not None:
             with self.fs.open(target + ".reason.txt", "w") as handle:
