@@ -2,13 +2,10 @@
 
 from dagster import AssetSelection, define_asset_job
 
-from orchestration.defs.ingest.partitions import service_months
-
 MONTHLY_JOB_NAME = "monthly_billing"
 
 monthly_billing = define_asset_job(
     MONTHLY_JOB_NAME,
     selection=AssetSelection.all(),
-    partitions_def=service_months,
     description="Ingest a service month's reports, build and test the marts, publish, export.",
 )
