@@ -150,7 +150,15 @@ def run_months(defs, months: list[date], *, verbose: bool = False) -> bool:
     if result.success:
         return True
     failures = []
+    CHECK_EVALUATION = "ASSET_CHECK_EVALUATION"
     for event in result.all_events:
+        check = event.event_specific_data if event.event_type_value == CHECK_EVALUATION else None
+        if check is not None and not check.passed:
+            found = check.metadata.get("failures")
+            name = f"{check.asset_key.to_user_string()}:{check.check_name}"
+            print(f"  check {name} failed:", file=sys.stderr)
+            for line in (found.value if found else "").splitlines():
+                print(f"    {line}", file=sys.stderr)
         if event.is_step_failure:
             error = event.step_failure_data.error
             message = error.message.strip().splitlines()[0] if error else "failed"

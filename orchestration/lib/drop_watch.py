@@ -177,9 +177,16 @@ def take_ready_files(
     inbox_root: Path,
     classify: Callable[[Path, Path], Classification],
     quarantine: Callable[[Path, Classification], str],
+    max_files: int = 200,
 ) -> list[str]:
-    """Move every stable, new file into its month's inbox; return the months that changed."""
+    """Move stable, new files into their month's inbox; return the months that changed.
+
+    At most `max_files` are hashed and classified per tick, so a first tick over a folder of
+    thousands of never-archived files ends well inside the sensor's time limit; the rest are
+    taken by the following ticks.
+    """
     changed: set[str] = set()
+    handled = 0
     listed = store.list_files()
     present = {f.path for f in listed}
     for path in [p for p in cursor.observed if p not in present]:
@@ -187,6 +194,9 @@ def take_ready_files(
     for item in listed:
         if not is_stable(item, cursor, now, stable_seconds):
             continue
+        if handled >= max_files:
+            break
+        handled += 1
         sha = store.sha256(item.path)
         if sha in cursor.taken:
             log.info("identical re-drop of %s: nothing to do", item.name)

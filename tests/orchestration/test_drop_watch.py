@@ -47,7 +47,7 @@ class Harness:
         self.stable_seconds = stable_seconds
         self.quarantined: list[str] = []
 
-    def tick(self, now: float = NOW) -> list[str]:
+    def tick(self, now: float = NOW, max_files: int = 200) -> list[str]:
         def quarantine(path: Path, found: Classification) -> str:
             self.quarantined.append(path.name)
             return found.problem
@@ -62,6 +62,7 @@ class Harness:
             inbox_root=self.inbox,
             classify=classify_by_name,
             quarantine=quarantine,
+            max_files=max_files,
         )
 
     def inbox_files(self, month: str) -> dict[str, bytes]:
@@ -192,3 +193,15 @@ def test_close_day_is_in_the_following_month_across_a_year_end():
 def test_a_cursor_of_another_version_is_refused_not_misread():
     with pytest.raises(ValueError, match="cursor version"):
         WatchCursor.loads('{"version": 99}')
+
+
+def test_a_folder_of_never_archived_files_is_taken_a_bounded_batch_per_tick(tmp_path):
+    watch = Harness(tmp_path)
+    for index in range(7):
+        write(
+            watch.drop / f"vendor_billing__2024-{index + 1:02d}.csv", b"%d" % index, age_seconds=90
+        )
+    assert watch.tick(max_files=3) == ["2024-01", "2024-02", "2024-03"]
+    assert watch.tick(max_files=3) == ["2024-04", "2024-05", "2024-06"]
+    assert watch.tick(max_files=3) == ["2024-07"]
+    assert watch.tick(max_files=3) == []

@@ -36,6 +36,10 @@ def close_day() -> int:
     return int(os.environ.get("CCM_CLOSE_DAY", DEFAULT_CLOSE_DAY))
 
 
+def max_files_per_tick() -> int:
+    return int(os.environ.get("CCM_MAX_FILES_PER_TICK", 200))
+
+
 def inbox_root() -> Path:
     return project_paths().var / "inbox"
 
@@ -96,6 +100,7 @@ def evaluate(
         inbox_root=inbox_root(),
         classify=_classifier(config),
         quarantine=_quarantiner(config),
+        max_files=max_files_per_tick(),
     )
     requests = months_to_run(cursor, today=today or date.today(), close_day=close_day())
     return Evaluation(cursor, taken, requests)

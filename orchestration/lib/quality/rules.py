@@ -148,17 +148,24 @@ def raw_rules(kind: str, month: date) -> list[Rule]:
     config = quality_config()
     params: dict = {"month": month}
     rules: list[Rule] = []
-    for column in required_columns(kind):
-        words = (
-            "account number present (blank counts as missing)"
-            if column == "patient_acct_no"
-            else f"required column {column} filled"
+    rules.append(
+        Rule(
+            "account_number_present",
+            "account number present (a blank or spaces count as missing, DE-27)",
+            _offenders_sql(kind, "patient_acct_no", "nullif(btrim(patient_acct_no), '') is null"),
+            params,
         )
+    )
+    for column in required_columns(kind):
+        # A required column blank on every row was not in the file (or not recognised): a
+        # blank cell in a filled column is the review list's business, not the load's.
         rules.append(
             Rule(
-                f"{column}_present",
-                words,
-                _offenders_sql(kind, column, f"nullif(btrim({column}), '') is null"),
+                f"{column}_column_present",
+                f"required column {column} present with values",
+                f"{_raw_source(kind)} select string_agg(distinct file_name, ', '), null::integer,"
+                f" '{column}', '(every row blank)' from src having count(*) > 0 "
+                f"and count(nullif(btrim({column}), '')) = 0",
                 params,
             )
         )
