@@ -220,11 +220,21 @@ def command_watch(args: argparse.Namespace) -> int:
     import time
 
     from orchestration.definitions import build_definitions
-    from orchestration.defs.ingest.watching import evaluate, month_inbox_path
+    from orchestration.defs.ingest.watching import (
+        WatchRefused,
+        evaluate,
+        month_inbox_path,
+        refuse_project_folders,
+    )
     from orchestration.lib import warehouse
     from orchestration.lib.summary import month_summary
 
     drop_url = args.drop if "://" in args.drop else str(Path(args.drop).expanduser().resolve())
+    try:
+        refuse_project_folders(drop_url)
+    except WatchRefused as refused:
+        print(f"ccm watch: {refused}", file=sys.stderr)
+        return 2
     out = Path(args.out).expanduser().resolve()
     cursor_path = _cursor_path(drop_url)
     cursor_path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,9 +15,16 @@ from orchestration.settings import project_paths
 
 
 class DropFolder(ConfigurableResource):
-    """Where the practice's exports land. A local folder for now."""
+    """Where a run reads its month's reports, and where the sensor watches for new ones.
+
+    `path` is the local folder a run reads (the sample months unless configured; the sensor
+    points each run at its month's inbox). `watch` is the practice's drop folder, a path or
+    an fsspec URL (CCM_DROP): the sensor moves the files it takes into `archive/` there, so it
+    has no default and never touches the bundled sample.
+    """
 
     path: str = os.environ.get("CCM_DROP", str(project_paths().sample_drop))
+    watch: str = os.environ.get("CCM_DROP", "")
 
     def root(self) -> Path:
         return Path(self.path).expanduser().resolve()

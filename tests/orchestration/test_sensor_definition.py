@@ -33,7 +33,7 @@ def test_sensor_requests_one_run_per_complete_month_and_only_once(own_warehouse,
 
     drop = tmp_path / "drop"
     shutil.copytree(SAMPLE_DROP / "2025-03", drop / "2025-03")
-    resources = {"drop_folder": DropFolder(path=str(drop))}
+    resources = {"drop_folder": DropFolder(watch=str(drop))}
 
     first = drop_folder_sensor(build_sensor_context(cursor=None, resources=resources))
     [request] = first.run_requests
@@ -71,3 +71,21 @@ def test_sensor_requests_one_run_per_complete_month_and_only_once(own_warehouse,
     fourth = drop_folder_sensor(build_sensor_context(cursor=third.cursor, resources=resources))
     [rerun] = fourth.run_requests
     assert rerun.partition_key == "2025-03-01" and rerun.run_key != request.run_key
+
+
+def test_sensor_without_a_configured_drop_folder_skips_and_moves_nothing(own_warehouse):
+    from orchestration.defs.ingest.sensors import drop_folder_sensor
+    from orchestration.defs.resources import DropFolder
+
+    before = sorted(p.name for p in SAMPLE_DROP.rglob("*"))
+    result = drop_folder_sensor(
+        build_sensor_context(resources={"drop_folder": DropFolder(watch="")})
+    )
+    assert "set CCM_DROP" in result.skip_message
+    assert sorted(p.name for p in SAMPLE_DROP.rglob("*")) == before
+
+
+def test_watch_refuses_a_folder_inside_the_project(own_warehouse):
+    from orchestration.cli import main
+
+    assert main(["watch", "--drop", str(SAMPLE_DROP), "--once"]) == 2

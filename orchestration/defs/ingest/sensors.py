@@ -13,6 +13,7 @@ from dagster import (
     RunRequest,
     SensorEvaluationContext,
     SensorResult,
+    SkipReason,
     run_failure_sensor,
     sensor,
 )
@@ -33,7 +34,9 @@ from orchestration.lib import warehouse
     ),
 )
 def drop_folder_sensor(context: SensorEvaluationContext, drop_folder: DropFolder):
-    evaluation = evaluate(drop_folder.path, context.cursor)
+    if not drop_folder.watch:
+        return SkipReason("No drop folder to watch: set CCM_DROP to the practice's drop folder.")
+    evaluation = evaluate(drop_folder.watch, context.cursor)
     requests = []
     for request in evaluation.requests:
         if request.missing_kinds:

@@ -88,6 +88,7 @@ def evaluate(
     storage_options: dict | None = None,
 ) -> Evaluation:
     """Take the drop's stable new files and name the months that should run now."""
+    refuse_project_folders(drop_url)
     config = reports_config()
     cursor = WatchCursor.loads(cursor_text)
     store = DropStore(drop_url, storage_options)
@@ -104,6 +105,23 @@ def evaluate(
     )
     requests = months_to_run(cursor, today=today or date.today(), close_day=close_day())
     return Evaluation(cursor, taken, requests)
+
+
+class WatchRefused(ValueError):
+    pass
+
+
+def refuse_project_folders(drop_url: str) -> None:
+    """Watching moves files away; the bundled sample and the project's own files stay put."""
+    if "://" in drop_url:
+        return
+    drop = Path(drop_url).expanduser().resolve()
+    root = project_paths().root.resolve()
+    if drop == root or root in drop.parents:
+        raise WatchRefused(
+            f"will not watch {drop}: it is inside the project, and watching moves the files "
+            "it takes into archive/. Copy the reports to a drop folder of their own."
+        )
 
 
 def month_inbox_path(month: str) -> Path:
