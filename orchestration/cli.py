@@ -32,13 +32,28 @@ def parse_month(text: str) -> date:
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 
+DAGSTER_INSTANCE_YAML = """\
+# Written by `ccm` for the local Dagster instance (runs started here and by `ccm ui`).
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    # One monthly run at a time: months share the staging views and the build schema.
+    tag_concurrency_limits:
+      - key: ccm/pipeline
+        limit: 1
+telemetry:
+  enabled: false
+"""
+
+
 def _dagster_home() -> Path:
     """Runs started here show up in `ccm ui`: both use the project's Dagster home."""
     home = Path(os.environ.get("DAGSTER_HOME", project_paths().var / "dagster_home"))
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+        config.write_text(DAGSTER_INSTANCE_YAML)
     os.environ["DAGSTER_HOME"] = str(home.resolve())
     return home
 

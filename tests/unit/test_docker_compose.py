@@ -59,13 +59,14 @@ def test_the_commands_the_images_run_exist_in_the_project_environment():
     assert (ROOT / (module.replace(".", "/") + ".py")).exists()
 
 
-def test_dagster_instance_keeps_runs_in_postgres_and_limits_one_run_per_month():
+def test_dagster_instance_keeps_runs_in_postgres_and_runs_one_pipeline_run_at_a_time():
     instance = yaml.safe_load((ROOT / "deploy" / "dagster.yaml").read_text())
     assert instance["storage"]["postgres"]["postgres_url"] == {"env": "DAGSTER_PG_URL"}
     limits = instance["run_coordinator"]["config"]["tag_concurrency_limits"]
-    assert limits == [
-        {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
-    ]
+    assert limits == [{"key": "ccm/pipeline", "limit": 1}]
+    from orchestration.defs.jobs import PIPELINE_TAG
+
+    assert PIPELINE_TAG == {"ccm/pipeline": "monthly"}
 
 
 def test_dockerfile_copies_everything_the_code_location_loads():

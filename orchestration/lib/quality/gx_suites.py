@@ -222,3 +222,17 @@ def _validate(layer, month, sqlalchemy_url, run_id, names) -> tuple[int, list[st
                 failures.append(f"{validation.suite_name}: {_describe(item)}")
     docs = gx_root() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     return evaluated, failures, str(docs) if docs.exists() else None
+
+
+def validate_table(sqlalchemy_url: str, schema: str, table: str, expectations: list) -> list[str]:
+    """Validate one table with an ephemeral context: failures in plain words (tests, ad hoc)."""
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    source = context.data_sources.add_sql(name="adhoc", connection_string=sqlalchemy_url)
+    asset = source.add_table_asset(table, table_name=table, schema_name=schema)
+    batch = asset.add_batch_definition_whole_table("all").get_batch()
+    suite = gx.ExpectationSuite(name=f"adhoc.{table}", expectations=expectations)
+    result = batch.validate(suite, result_format="SUMMARY")
+    return [_describe(item) for item in result.results if not item.success]
