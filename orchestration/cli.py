@@ -2,7 +2,7 @@
 
 ccm run [--drop PATH] [--month YYYY-MM] [--out DIR]
 ccm ui  [--port 3000]
-ccm db  start | stop | url
+ccm db  start | stop | url | tableau-role | tcp [--port 5433]
 """
 
 from __future__ import annotations
@@ -316,9 +316,66 @@ def command_db(args: argparse.Namespace) -> int:
     info = warehouse.connection_info()
     if args.action == "url":
         print(info.url)
+    elif args.action == "tableau-role":
+        return _db_tableau_role(info)
+    elif args.action == "tcp":
+        return _db_tcp(info, args.port)
     else:
         warehouse.ensure_schemas()
         print(f"warehouse ready: {'embedded' if info.embedded else 'external'} ({info.host})")
+    return 0
+
+
+def _db_tableau_role(info) -> int:
+    from orchestration.lib import tableau, warehouse
+
+    warehouse.ensure_schemas()
+    with warehouse.connect(autocommit=True) as conn:
+        role = tableau.ensure_tableau_role(conn)
+        if info.embedded:
+            (pgdata,) = conn.execute("show data_directory").fetchone()
+            tableau.require_password_on_socket(Path(pgdata), conn)
+    print(
+        f"role {tableau.TABLEAU_ROLE} {'created' if role.created else 'updated'}: "
+        "reads schema marts only"
+    )
+    if role.generated:
+        print(f"password (shown once, not stored; keep it in Tableau): {role.password}")
+    elif role.password:
+        print(f"password set from {tableau.PASSWORD_ENV}")
+    else:
+        print(f"password unchanged (set {tableau.PASSWORD_ENV} and re-run to change it)")
+    return 0
+
+
+def _db_tcp(info, port: int) -> int:
+    import signal
+    import threading
+
+    from orchestration.lib import tableau
+
+    if not info.embedded:
+        print(
+            "ccm db tcp: CCM_DATABASE_URL names a server Tableau can reach directly "
+            f"({info.host}:{info.port})",
+            file=sys.stderr,
+        )
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(
+        f"Tableau Desktop: PostgreSQL, server {tableau.LOOPBACK}, port {port}, database "
+        f"{info.dbname}, user {tableau.TABLEAU_ROLE} (only that role is let through). "
+        "Ctrl-C to stop.",
+        flush=True,
+    )
+    try:
+        tableau.serve_loopback(port, tableau.socket_file(info.host, info.port), stop=stop)
+    except KeyboardInterrupt:
+        pass
+    except OSError as error:
+        print(f"ccm db tcp: cannot listen on {tableau.LOOPBACK}:{port}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -416,9 +473,15 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser(
         "db",
         help="start or stop the embedded warehouse, or print its URL",
-        description="Manage the warehouse: start (and create schemas), stop, or print the URL.",
+        description=(
+            "Manage the warehouse: start (and create schemas), stop, or print the URL. "
+            "tableau-role creates the read-only ccm_tableau login (password from "
+            "CCM_TABLEAU_PASSWORD, or generated and printed once); tcp forwards "
+            "127.0.0.1:PORT to the embedded server for Tableau Desktop, admitting only that role."
+        ),
     )
-    db.add_argument("action", choices=("start", "stop", "url"))
+    db.add_argument("action", choices=("start", "stop", "url", "tableau-role", "tcp"))
+    db.add_argument("--port", type=int, default=5433, help="loopback port for `tcp` (default 5433)")
     db.set_defaults(handler=command_db)
     return parser
 

@@ -13,7 +13,9 @@ from orchestration.defs.ingest.sensors import drop_folder_sensor, monthly_run_fa
 from orchestration.defs.jobs import monthly_billing
 from orchestration.defs.loggers import LOGGERS
 from orchestration.defs.publish.assets import ccm_billing_files, published_marts
+from orchestration.defs.publish.tableau import ccm_summary_pages, tableau_extracts
 from orchestration.defs.quality.checks import quality_checks
+from orchestration.defs.reference.assets import icd10cm_codes
 from orchestration.defs.resources import DropFolder, ExportFolder, Warehouse
 from orchestration.defs.transform.assets import ccm_dbt_models
 from orchestration.defs.transform.project import dbt_project
@@ -23,7 +25,15 @@ def build_definitions(*, drop_path: str | None = None, out_path: str | None = No
     drop = DropFolder(path=drop_path) if drop_path else DropFolder()
     out = ExportFolder(path=out_path) if out_path else ExportFolder()
     return Definitions(
-        assets=[raw_reports, ccm_dbt_models, published_marts, ccm_billing_files],
+        assets=[
+            icd10cm_codes,
+            raw_reports,
+            ccm_dbt_models,
+            published_marts,
+            ccm_billing_files,
+            tableau_extracts,
+            ccm_summary_pages,
+        ],
         asset_checks=quality_checks,
         jobs=[monthly_billing],
         sensors=[drop_folder_sensor, monthly_run_failure_alert],

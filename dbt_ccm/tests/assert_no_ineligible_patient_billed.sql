@@ -1,5 +1,6 @@
 -- E1, E2, P1: a billed patient-month is on that month's enabled list, not on the not-eligible
--- list, and carries no applied exclusion; nor does it also sit on the review list.
+-- list, and carries no applied exclusion; nor is it also held on the review list (a finding
+-- row, blocks_billing = false, may sit beside a billed month).
 -- Reported in Dagster as a check on fct_ccm_billing.
 {{ config(meta={'dagster': {'ref': {'name': 'fct_ccm_billing'}}}) }}
 with
@@ -39,6 +40,7 @@ reviewed as (
         service_month,
         patient_acct_no
     from {{ ref('ccm_review_list') }}
+    where blocks_billing
 ),
 
 final as (

@@ -7,9 +7,12 @@ sheet per list. Text that Excel would run as a formula is written so it shows as
 from __future__ import annotations
 
 import csv
+import io
 import os
+import re
 import tempfile
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 CSV_LEADING_COLUMNS = (
@@ -48,14 +51,151 @@ CSV_MORE_COLUMNS = (
     "explanation",
 )
 
-# (sheet title, mart, order) — one sheet per list the billing team works from.
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """One list in the workbook: which mart, in what order, and how a row explains itself."""
+
+    title: str
+    table: str
+    order: str
+    explain: Callable[[dict], str] | None = None  # None: the mart has its own words
+    leading: tuple[str, ...] = ()  # columns shown first, in this order
+
+
+def _explain_exclusion(row: dict) -> str:
+    effect = (
+        "blocked billing this month"
+        if row.get("applied")
+        else "listed only: the practice switch is off"
+    )
+    return (
+        f"{row.get('exclusion_type')} ({row.get('exclusion_type_reported') or 'as reported'}) "
+        f"from {row.get('service_date') or 'an unknown date'}: {effect}; "
+        f"{row.get('minutes_forfeited') or 0} CCM minutes not billed ({row.get('rule_id')})."
+    )
+
+
+def _explain_te_enabled(row: dict) -> str:
+    if row.get("is_counted"):
+        return f"{row.get('minutes_counted')} minutes counted toward CCM ({row.get('rule_id')})."
+    reason = row.get("not_counted_reason") or "not counted"
+    return f"Not counted: {reason.replace('_', ' ').lower()} ({row.get('rule_id')})."
+
+
+def _explain_te_not_enabled(row: dict) -> str:
+    action = row.get("suggested_action") or "not billable"
+    code = f" {row['suggested_code']}" if row.get("suggested_code") else ""
+    return (
+        f"{action}{code}; {row.get('chronic_condition_count') or 0} chronic conditions "
+        f"({row.get('rule_id')}). Never billed automatically."
+    )
+
+
+def _explain_worklist(row: dict) -> str:
+    if row.get("blocked_reason"):
+        return f"Not billable this month: {row['blocked_reason'].replace('_', ' ').lower()}."
+    if not row.get("next_code"):
+        return f"{row.get('minutes_to_date')} minutes: every code is reached for the month."
+    unit = f" unit {row['next_code_unit']}" if row.get("next_code") != "99490" else ""
+    return (
+        f"{row.get('minutes_to_date')} minutes so far: {row.get('minutes_needed')} more for "
+        f"{row['next_code']}{unit} (at {row.get('next_threshold_minutes')})."
+    )
+
+
+def _explain_provider(row: dict) -> str:
+    change = row.get("patients_billed_change")
+    trend = "no prior month" if change is None else f"{change:+d} patients billed vs prior month"
+    return (
+        f"{row.get('patients_billed')} of {row.get('enrolled_patients')} enrolled billed; "
+        f"{row.get('patients_under_threshold')} under 20 minutes; {trend}. "
+        "Revenue is a national estimate (CCM_RULES §8)."
+    )
+
+
+# One sheet per list the billing team works from; the Billing and Review sheets come first.
 WORKBOOK_SHEETS = (
-    ("Billing", "fct_ccm_billing", "patient_acct_no, cpt_code"),
-    ("Review", "ccm_review_list", "patient_acct_no, reason_code"),
-    ("Exclusions", "ccm_exclusion_list", "patient_acct_no"),
-    ("TEs enabled", "te_enabled_patients", "patient_acct_no"),
-    ("TEs not enabled", "te_not_enabled_patients", "patient_acct_no"),
+    # The Billing sheet reads like the CSV: its agreed columns first.
+    SheetSpec(
+        "Billing",
+        "fct_ccm_billing",
+        "patient_acct_no, cpt_code",
+        leading=CSV_LEADING_COLUMNS + CSV_MORE_COLUMNS,
+    ),
+    # Orders name every tie-breaker: a re-run must write the same rows in the same order.
+    SheetSpec("Review", "ccm_review_list", "patient_acct_no, reason_code"),
+    SheetSpec(
+        "Exclusions",
+        "ccm_exclusion_list",
+        "patient_acct_no, service_date, exclusion_type, cpt_code, source_row",
+        _explain_exclusion,
+    ),
+    SheetSpec(
+        "TEs enabled",
+        "te_enabled_patients",
+        "patient_acct_no, encounter_date, encounter_id, source_row",
+        _explain_te_enabled,
+    ),
+    SheetSpec(
+        "TEs not enabled",
+        "te_not_enabled_patients",
+        "patient_acct_no, encounter_date, encounter_id, source_row",
+        _explain_te_not_enabled,
+    ),
+    SheetSpec(
+        "Worklist",
+        "ccm_worklist_month_to_date",
+        "care_manager, provider_name, minutes_needed, patient_acct_no",
+        _explain_worklist,
+    ),
+    SheetSpec("Enrolment outreach", "ccm_enrolment_opportunities", "outreach_rank"),
+    SheetSpec("Providers", "ccm_provider_month_analytics", "provider_name", _explain_provider),
 )
+
+# The mart column that already explains a row, per table; the sheet shows it as "Explanation".
+EXPLANATION_COLUMNS = {
+    "fct_ccm_billing": "explanation",
+    "ccm_review_list": "reason",
+    "ccm_enrolment_opportunities": "outreach_note",
+}
+
+# Columns summed on the totals row: counts of minutes, units, patients and dollars, never
+# identifiers, ranks or thresholds.
+NOT_TOTALLED = {
+    "load_id",
+    "source_row",
+    "outreach_rank",
+    "next_code_unit",
+    "next_threshold_minutes",
+    "chronic_condition_count",
+    "billed_share_of_enrolled",
+    "estimate_per_unit_usd",
+    "estimate_year",
+    "estimated_99490_per_month_usd",
+}
+TOTALLED_SUFFIXES = ("minutes", "units", "_usd", "_count", "minutes_at_stake")
+TOTALLED_PREFIXES = ("units_", "patients_", "enrolled_", "code_lines", "counted_", "minutes_")
+
+# Header words people read differently from the column names.
+HEADER_WORDS = {
+    "acct": "Account",
+    "no": "No.",
+    "npi": "NPI",
+    "cpt": "CPT",
+    "dob": "DOB",
+    "te": "TE",
+    "tes": "TEs",
+    "icd": "ICD-10",
+    "usd": "($)",
+    "dx1": "Dx 1",
+    "dx2": "Dx 2",
+    "dx3": "Dx 3",
+    "dx4": "Dx 4",
+    "mdm": "MDM",
+    "id": "ID",
+    "ids": "IDs",
+}
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -131,42 +271,177 @@ def write_csv(path: Path, columns: Sequence[str], rows: Sequence[tuple]) -> None
     _atomic_write(path, write)
 
 
-def _sheet_rows(conn: psycopg.Connection, table: str, order: str, month: date):
-    columns = _existing_columns(conn, table)
-    if not columns:
-        return [], []
+def header_label(column: str) -> str:
+    """`patient_acct_no` -> `Patient Account No.`; codes and units as people write them."""
+    words = []
+    for word in column.split("_"):
+        if word in HEADER_WORDS:
+            words.append(HEADER_WORDS[word])
+        elif word[:1].isdigit() or word.startswith("g2"):
+            words.append(word.upper())
+        else:
+            words.append(word.capitalize() if not words else word)
+    return " ".join(words)
+
+
+def is_totalled(column: str, values: Sequence) -> bool:
+    if column in NOT_TOTALLED:
+        return False
+    if not column.endswith(TOTALLED_SUFFIXES) and not column.startswith(TOTALLED_PREFIXES):
+        return False
+    return all(
+        v is None or (isinstance(v, int | float | Decimal) and not isinstance(v, bool))
+        for v in values
+    )
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A list as the workbook shows it: field names, readable headers and rows."""
+
+    title: str
+    columns: list[str]
+    rows: list[tuple]
+    headers: list[str] | None = None  # readable names; None writes the field names only
+    totals: bool = False
+
+
+def _sheet(conn: psycopg.Connection, spec: SheetSpec, month: date) -> Sheet:
+    present = _existing_columns(conn, spec.table)
+    if not present:
+        return Sheet(spec.title, [], [])
+    columns = [c for c in spec.leading if c in present]
+    columns += [c for c in present if c not in columns]
     rows = conn.execute(
-        f"select * from marts.{table} where service_month = %s order by {order}", (month,)
+        f"select {', '.join(columns)} from marts.{spec.table} where service_month = %s "
+        f"order by {spec.order}",
+        (month,),
     ).fetchall()
-    return columns, rows
+    if spec.explain is not None:
+        rows = [row + (spec.explain(dict(zip(columns, row, strict=True))),) for row in rows]
+        columns = columns + ["explanation"]
+    headers = [header_label(c) for c in columns]
+    explained = EXPLANATION_COLUMNS.get(spec.table, "explanation")
+    if explained in columns:
+        headers[columns.index(explained)] = "Explanation"
+    return Sheet(spec.title, columns, rows, headers=headers, totals=True)
 
 
-def write_workbook(path: Path, sheets: Sequence[tuple[str, list[str], list[tuple]]]) -> None:
+HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
+TOTAL_FILL = PatternFill("solid", fgColor="E8EEF5")
+FIELD_FONT = Font(color="808080", size=8)
+THIN_TOP = Border(top=Side(style="thin", color="1F3A5F"))
+
+
+def write_workbook(
+    path: Path, sheets: Sequence[Sheet | tuple[str, list[str], list[tuple]]]
+) -> None:
+    """Write one sheet per list, each with a frozen header, filters and sensible widths.
+
+    A sheet with readable headers keeps the field names (as in the CSV and the marts) in a
+    hidden first row, so programs and people each find the names they expect; its last row
+    totals the minutes, units, patients and dollars. Every text cell is stored as text, so
+    a name such as `=HYPERLINK(...)` is shown, never run.
+    """
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for title, columns, rows in sheets:
-        sheet = workbook.create_sheet(title)
+    for item in sheets:
+        sheet_spec = item if isinstance(item, Sheet) else Sheet(*item)
+        _write_sheet(workbook.create_sheet(sheet_spec.title), sheet_spec)
+    workbook.properties.created = FIXED_STAMP
+    _atomic_write(path, lambda tmp: Path(tmp).write_bytes(_reproducible(workbook)))
+
+
+# openpyxl stamps the save time into docProps/core.xml and every zip entry; fixed dates keep
+# the bytes of a re-run (or of a backfill and the single runs it replaces) identical.
+FIXED_STAMP = datetime(2000, 1, 1)
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _reproducible(workbook: Workbook) -> bytes:
+    saved = io.BytesIO()
+    workbook.save(saved)
+    repacked = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(saved.getvalue())) as source,
+        zipfile.ZipFile(repacked, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for entry in source.infolist():
+            data = source.read(entry.filename)
+            if entry.filename == "docProps/core.xml":
+                data = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+            fixed = zipfile.ZipInfo(entry.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, data)
+    return repacked.getvalue()
+
+
+def _write_sheet(sheet, spec: Sheet) -> None:
+    columns, rows = spec.columns, spec.rows
+    header_row = 1
+    if spec.headers is not None:
         sheet.append(columns)
         for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append([_xlsx_value(v) for v in row])
-        # Every string cell is text, never a formula, whatever it starts with.
-        for row_cells in sheet.iter_rows(min_row=2):
-            for cell in row_cells:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
-        sheet.freeze_panes = "A2"
-        if columns:
-            sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(rows) + 1, 1)}"
-        for index, name in enumerate(columns, start=1):
-            width = max([len(str(name))] + [len(str(r[index - 1] or "")) for r in rows[:500]])
-            sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
-    # Fixed document dates keep the bytes of a re-run identical.
-    stamp = datetime(2000, 1, 1)
-    workbook.properties.created = stamp
-    workbook.properties.modified = stamp
-    _atomic_write(path, workbook.save)
+            cell.font = FIELD_FONT
+        sheet.row_dimensions[1].hidden = True
+        header_row = 2
+    sheet.append(spec.headers if spec.headers is not None else columns)
+    for cell in sheet[header_row]:
+        cell.font = Font(bold=True, color="FFFFFF") if spec.headers is not None else Font(bold=True)
+        if spec.headers is not None:
+            cell.fill = HEADER_FILL
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for row in rows:
+        sheet.append([_xlsx_value(v) for v in row])
+    last_data_row = header_row + len(rows)
+    # Every string cell is text, never a formula, whatever it starts with; a leading
+    # formula character also gets Excel's quote prefix, so editing the cell keeps it text.
+    for row_cells in sheet.iter_rows(min_row=header_row + 1, max_row=last_data_row):
+        for cell in row_cells:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+                if cell.value.startswith(FORMULA_PREFIXES):
+                    cell.quotePrefix = True
+    sheet.freeze_panes = f"A{header_row + 1}"
+    if columns:
+        sheet.auto_filter.ref = (
+            f"A{header_row}:{get_column_letter(len(columns))}{max(last_data_row, header_row)}"
+        )
+    if spec.totals and columns:
+        _append_totals(sheet, columns, rows, last_data_row + 1)
+    for index, name in enumerate(columns, start=1):
+        label = spec.headers[index - 1] if spec.headers is not None else name
+        width = max([len(str(label))] + [len(_display(r[index - 1])) for r in rows[:500]])
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
+        if name in ("explanation", "reason", "outreach_note"):
+            sheet.column_dimensions[get_column_letter(index)].width = 80
+        if name.endswith("_usd"):
+            for (cell,) in sheet.iter_rows(
+                min_row=header_row + 1, max_row=last_data_row + 1, min_col=index, max_col=index
+            ):
+                cell.number_format = "#,##0.00"
+
+
+def _append_totals(sheet, columns: list[str], rows: list[tuple], at_row: int) -> None:
+    """Values, not formulas: a totals row reads the same in Excel, pandas and a viewer."""
+    values = [f"Total ({len(rows)} rows)"] + [None] * (len(columns) - 1)
+    for index, column in enumerate(columns):
+        column_values = [row[index] for row in rows]
+        if index > 0 and is_totalled(column, column_values):
+            values[index] = _xlsx_value(sum(v for v in column_values if v is not None))
+    for index, value in enumerate(values, start=1):
+        cell = sheet.cell(row=at_row, column=index, value=value)
+        cell.font = Font(bold=True)
+        cell.fill = TOTAL_FILL
+        cell.border = THIN_TOP
+
+
+def _display(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
 
 
 def _xlsx_value(value):
@@ -180,10 +455,7 @@ def export_month(conn: psycopg.Connection, month: date, out_dir: Path) -> Export
     columns, rows = billing_rows(conn, month)
     csv_path = out_dir / f"{stem}.csv"
     write_csv(csv_path, columns, rows)
-    sheets = []
-    for title, table, order in WORKBOOK_SHEETS:
-        sheet_columns, sheet_rows = _sheet_rows(conn, table, order, month)
-        sheets.append((title, sheet_columns, sheet_rows))
+    sheets = [_sheet(conn, spec, month) for spec in WORKBOOK_SHEETS]
     xlsx_path = out_dir / f"{stem}.xlsx"
     write_workbook(xlsx_path, sheets)
     return ExportedFiles(csv_path=csv_path, xlsx_path=xlsx_path, billed_lines=len(rows))

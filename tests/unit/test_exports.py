@@ -47,3 +47,15 @@ def test_workbook_bytes_do_not_change_between_identical_writes(tmp_path):
     write_workbook(tmp_path / "a.xlsx", sheets)
     write_workbook(tmp_path / "b.xlsx", sheets)
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+
+
+def test_workbook_bytes_do_not_depend_on_the_clock(tmp_path, monkeypatch):
+    import time
+
+    sheets = [("Billing", ["code"], [("99490",)])]
+    write_workbook(tmp_path / "a.xlsx", sheets)
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 86_400 * 40)
+    write_workbook(tmp_path / "b.xlsx", sheets)
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+    assert load_workbook(tmp_path / "b.xlsx")["Billing"]["A2"].value == "99490"

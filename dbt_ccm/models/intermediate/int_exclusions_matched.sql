@@ -1,13 +1,26 @@
--- TCM under PERIOD scope reaches 30 days back, so the previous two months' reports are read.
+-- TCM under PERIOD scope reaches 30 days back, so the previous two months' reports are read;
+-- a hospice election without an end date holds every later month (CCM-04), so it is read from
+-- any earlier report.
 with
 
 exclusions as (
     select *
     from {{ ref('stg_ecw__exclusions') }}
     where
-        service_month between ({{ month_start() }} - interval '2 month')::date
-        and ({{ month_start() }} + interval '1 month')::date
+        service_month <= ({{ month_start() }} + interval '1 month')::date
+        and (
+            service_month >= ({{ month_start() }} - interval '2 month')::date
+            or (upper(exclusion_type_reported) like '%HOSPICE%' and service_end_date is null)
+        )
         and patient_acct_no is not null
+),
+
+patients as (
+    select
+        patient_acct_no,
+        provider_npi,
+        provider_name
+    from {{ ref('int_patients_month_listed') }}
 ),
 
 types as (
@@ -65,6 +78,9 @@ in_month as (
                                 and service_date + 29 >= {{ month_start() }}
                         else service_date between {{ month_start() }} and {{ month_end() }}
                     end
+            when
+                exclusion_type = 'HOSPICE' and service_date is not null and service_end_date is null
+                then service_date <= {{ month_end() }}
             when service_date is not null
                 then (
                     service_date <= {{ month_end() }}
@@ -87,18 +103,29 @@ deduplicated as (
     where is_in_month
 ),
 
+-- C8/C9: PCM and APCM bar CCM only when the same practitioner bills them; a row naming
+-- another NPI (or another provider) is listed but does not hold the month.
 classified as (
     select
         {{ month_start() }} as service_month,
-        patient_acct_no,
-        patient_name,
-        exclusion_type,
-        exclusion_type_reported,
-        cpt_code,
-        service_date,
-        service_end_date,
-        provider_name,
-        case exclusion_type
+        deduplicated.patient_acct_no,
+        deduplicated.patient_name,
+        deduplicated.exclusion_type,
+        deduplicated.exclusion_type_reported,
+        deduplicated.cpt_code,
+        deduplicated.service_date,
+        deduplicated.service_end_date,
+        deduplicated.provider_name,
+        deduplicated.provider_npi,
+        deduplicated.exclusion_type in ('PCM', 'APCM')
+        and (
+            deduplicated.provider_npi <> patients.provider_npi
+            or (
+                deduplicated.provider_npi is null
+                and lower(deduplicated.provider_name) <> lower(patients.provider_name)
+            )
+        ) as is_other_practitioner,
+        case deduplicated.exclusion_type
             when 'HOME_HEALTH' then {{ policy_flag('exclude_home_health') }}
             when 'TCM' then {{ policy_flag('exclude_tcm') }}
             when 'SNF' then {{ policy_flag('exclude_snf') }}
@@ -107,22 +134,25 @@ classified as (
             else true
         end as is_switch_on,
         coalesce(
-            {{ month_start() }} between cms_barred_from
-            and coalesce(cms_barred_to, date '9999-12-31'),
+            {{ month_start() }} between deduplicated.cms_barred_from
+            and coalesce(deduplicated.cms_barred_to, date '9999-12-31'),
             false
         ) as is_cms_barred,
-        cms_rule_id,
-        load_id,
-        source_row
+        deduplicated.cms_rule_id,
+        deduplicated.load_id,
+        deduplicated.source_row
     from deduplicated
+    left join patients on deduplicated.patient_acct_no = patients.patient_acct_no
     where dedup_rank = 1
 ),
 
 final as (
     select
         *,
-        is_switch_on or is_cms_barred as is_applied,
+        (is_switch_on or is_cms_barred) and not coalesce(is_other_practitioner, false)
+            as is_applied,
         case
+            when is_other_practitioner then cms_rule_id || ' (other practitioner: allowed)'
             when is_cms_barred then cms_rule_id
             when exclusion_type = 'TCM' then 'P1,P3'
             else 'P1'

@@ -8,9 +8,8 @@ patients as (
     select * from {{ ref('int_patients_month_listed') }}
 ),
 
--- TODO: R9.2 (3) PHM-vs-TE near-duplicates and (4) vendor-vs-practice probable duplicates
--- (TC-30) are not matched yet; remove when the vendor detail sheet is staged and a
--- text-similarity threshold is agreed with the practice.
+-- TODO: R9.2 (3) PHM-vs-TE near-duplicates (minutes within 1, similar activity text) are not
+-- merged yet; remove when a text-similarity threshold is agreed with the practice.
 -- R9.2 (1)-(2): the same TE number, or the same person starting at the same time on the same
 -- day, or a row repeated field for field (a report re-sent or paginated twice) is one entry.
 keyed as (
@@ -44,6 +43,35 @@ ranked as (
     from keyed
 ),
 
+-- R9.2 (4): the vendor report carries totals only, so a practice or TE entry of exactly the
+-- vendor total's minutes in the same month is taken as the practice re-entering vendor work:
+-- the vendor entry is kept, the practice one set aside and the month flagged for review (TC-30).
+vendor_matches as (
+    select
+        practice.minute_entry_id,
+        row_number() over (
+            partition by vendor.minute_entry_id
+            order by practice.activity_date, practice.minute_entry_id
+        ) as match_rank
+    from ranked as practice
+    inner join ranked as vendor
+        on
+            practice.patient_acct_no = vendor.patient_acct_no
+            and practice.minutes = vendor.minutes
+    where
+        practice.minutes_source <> 'VENDOR'
+        and vendor.minutes_source = 'VENDOR'
+        and practice.dedup_rank = 1
+        and vendor.dedup_rank = 1
+        and practice.activity_date between {{ month_start() }} and {{ month_end() }}
+),
+
+probable_duplicates as (
+    select distinct minute_entry_id
+    from vendor_matches
+    where match_rank = 1
+),
+
 -- Vendor totals carry no dates; for a patient who died mid-month the total is dated at death
 -- rather than dropped, and flagged for review.
 dated as (
@@ -51,6 +79,8 @@ dated as (
         ranked.*,
         patients.consent_date,
         patients.date_of_death,
+        patients.provider_name as patient_provider,
+        probable_duplicates.minute_entry_id is not null as is_probable_duplicate,
         case
             when
                 ranked.minutes_source = 'VENDOR'
@@ -60,6 +90,8 @@ dated as (
         end as counted_date
     from ranked
     left join patients on ranked.patient_acct_no = patients.patient_acct_no
+    left join probable_duplicates
+        on ranked.minute_entry_id = probable_duplicates.minute_entry_id
 ),
 
 screened as (
@@ -70,6 +102,7 @@ screened as (
             when activity_date not between {{ month_start() }} and {{ month_end() }}
                 then 'OUTSIDE_MONTH'
             when dedup_rank > 1 then 'DUPLICATE'
+            when is_probable_duplicate then 'PROBABLE_DUPLICATE'
             when
                 program is not null and upper(program) not like '%CCM%'
                 and upper(program) not like '%CHRONIC CARE%'
@@ -77,6 +110,13 @@ screened as (
             when coalesce(minutes, 0) <= 0 then 'NO_DURATION'
             when role_category is null then 'UNKNOWN_ROLE'
             when role_category = 'N' then 'NON_CLINICAL_ROLE'
+            when billed_code is not null then 'BILLED_SEPARATELY'
+            -- C1/E11: one billing practitioner per month, the one the patient consented with.
+            when
+                entry_provider is not null and patient_provider is not null
+                and regexp_replace(lower(entry_provider), '[^a-z]', '', 'g')
+                <> regexp_replace(lower(patient_provider), '[^a-z]', '', 'g')
+                then 'OTHER_PRACTITIONER'
             when consent_date is not null and counted_date < consent_date then 'BEFORE_CONSENT'
             when date_of_death is not null and counted_date > date_of_death then 'AFTER_DEATH'
         end as drop_reason
@@ -104,6 +144,8 @@ final as (
         activity,
         program,
         encounter_id,
+        entry_provider,
+        billed_code,
         dedup_key,
         drop_reason is null as is_counted,
         drop_reason,
@@ -111,6 +153,9 @@ final as (
             when 'NO_DATE' then 'R9.7'
             when 'OUTSIDE_MONTH' then 'R9.7,D2'
             when 'DUPLICATE' then 'R9.2'
+            when 'PROBABLE_DUPLICATE' then 'R9.2(4)'
+            when 'BILLED_SEPARATELY' then 'R5.2,C16'
+            when 'OTHER_PRACTITIONER' then 'C1,E11'
             when 'NOT_CCM_PROGRAM' then 'R9.1'
             when 'NO_DURATION' then 'R5.1'
             when 'UNKNOWN_ROLE' then 'D3,R9.5'

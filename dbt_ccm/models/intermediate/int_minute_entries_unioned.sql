@@ -27,13 +27,17 @@ practice as (
         staff_role,
         activity,
         program,
-        cast(null as text) as encounter_id
+        cast(null as text) as encounter_id,
+        cast(null as text) as entry_provider,
+        cast(null as text) as billed_code
     from {{ ref('stg_ecw__practice_minutes') }}
     where service_month between {{ window_start }} and {{ window_end }}
 ),
 
--- TODO: R5.2 a TE the practitioner billed separately (98016, G2012, 99441-3) still counts
--- here; remove when the TE report carries the billed code (TC-44).
+-- R5.2: a TE billed on its own (its reason names a virtual check-in or audio-only code from
+-- the seed) does not also count toward CCM.
+-- TODO: the TE report has no billed-code column, so the code is read from the reason text;
+-- remove when eCW's TE export carries the charge.
 -- R5.1: phone work with a documented duration counts for enrolled patients only; TEs of
 -- other patients go to the not-enabled TE list instead.
 telephone as (
@@ -51,7 +55,13 @@ telephone as (
         te.staff_role,
         te.reason as activity,
         cast(null as text) as program,
-        te.encounter_id
+        te.encounter_id,
+        te.provider_name as entry_provider,
+        (
+            select min(codes.cpt_code)
+            from {{ ref('virtual_checkin_codes') }} as codes
+            where upper(te.reason) ~ ('\m' || codes.cpt_code || '\M')
+        ) as billed_code
     from {{ ref('stg_ecw__telephone_encounters') }} as te
     inner join enabled_patients on te.patient_acct_no = enabled_patients.patient_acct_no
     where te.service_month between {{ window_start }} and {{ window_end }}
@@ -76,7 +86,9 @@ vendor as (
         coalesce(care_manager_role, 'CM') as staff_role,
         'vendor monthly total (vendor detail not provided)' as activity,
         'CCM' as program,
-        cast(null as text) as encounter_id
+        cast(null as text) as encounter_id,
+        billing_provider as entry_provider,
+        cast(null as text) as billed_code
     from {{ ref('stg_vendor__monthly_report') }}
     where
         service_month between {{ window_start }} and {{ window_end }}
@@ -91,8 +103,10 @@ unioned as (
     select * from vendor
 ),
 
--- TODO: R9.5 every practitioner role counts as P, not only the billing practitioner; remove
--- when staff names are matched to the enabled list's provider.
+-- R9.5: practitioner roles are P; a practitioner other than the patient's billing one is
+-- caught by the C1/E11 check in int_minute_entries_screened when the report names the provider.
+-- TODO: PHM rows name no provider, so a second practitioner's PHM minutes are not caught;
+-- remove when the PHM export carries the provider column.
 roles as (
     select * from {{ ref('staff_roles') }}
 ),

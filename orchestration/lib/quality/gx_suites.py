@@ -66,12 +66,17 @@ def gx_root() -> Path:
 
 
 def _raw_view_sql(kind: str) -> str:
-    columns = ", ".join(
-        "nullif(btrim(patient_acct_no), '') as patient_acct_no"
-        if column == "patient_acct_no"
-        else column
-        for column in KIND_COLUMNS[kind]
-    )
+    role_column = ROLE_COLUMNS.get(kind)
+
+    def shown(column: str) -> str:
+        if column == "patient_acct_no":
+            return "nullif(btrim(patient_acct_no), '') as patient_acct_no"
+        if column == role_column:
+            # Roles are matched as staging matches them: trimmed and case-blind ("Front Desk").
+            return f"upper(nullif(btrim({column}), '')) as {column}"
+        return column
+
+    columns = ", ".join(shown(column) for column in KIND_COLUMNS[kind])
     return (
         f"select r.source_row, {columns} from raw.{kind} as r "
         "join raw.file_loads as l on l.load_id = r.load_id "
@@ -142,10 +147,13 @@ def _describe(result) -> str:
     kwargs = {k: v for k, v in config.kwargs.items() if k not in ("batch_id", "value_set")}
     where = f" on {kwargs.pop('column')}" if "column" in kwargs else ""
     text = f"GX {config.type}{where} {kwargs}".rstrip(" {}")
+    # Top level, or one entry per metric that raised (a missing column fails a metric).
     info = result.exception_info or {}
-    if info.get("raised_exception"):
-        message = str(info.get("exception_message") or "raised an error").splitlines()[0]
-        return f"{text}: could not run: {message}"
+    raised = [info] + [v for v in info.values() if isinstance(v, dict)]
+    for entry in raised:
+        if entry.get("raised_exception"):
+            message = str(entry.get("exception_message") or "raised an error").splitlines()[0]
+            return f"{text}: could not run: {message}"
     details = result.result or {}
     if "unexpected_count" in details:
         return f"{text}: {details['unexpected_count']} unexpected value(s)"

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from orchestration.lib.readers import values
@@ -204,6 +206,34 @@ def identify(path: Path, specs: dict[str, KindSpec], drop_root: Path | None = No
 
 # ---- rows ----------------------------------------------------------------------------------
 
+# Values repeat down a report (providers, staff, dates, code lists, a patient's account on each
+# of their rows), so each column remembers what it has parsed: a million-row export parses a
+# few hundred thousand distinct cells instead of eleven million. The bound keeps a column of
+# unique values (encounter ids) from holding the file in memory.
+_REMEMBERED_VALUES = 1 << 16
+_UNSEEN = object()
+
+
+def _remembering(parse: Callable[[object], str | None]) -> Callable[[object], str | None]:
+    seen: dict[tuple[type, object], str | None] = {}
+
+    def remembered(value: object) -> str | None:
+        # The type is part of the key: 1, 1.0 and True are equal keys but not equal cells.
+        key = (value.__class__, value)
+        try:
+            found = seen.get(key, _UNSEEN)
+        except TypeError:  # an unhashable cell: parse it every time
+            return parse(value)
+        if found is _UNSEEN:
+            found = parse(value)  # a ValueProblem propagates and is not remembered
+            if len(seen) >= _REMEMBERED_VALUES:
+                seen.clear()
+            seen[key] = found
+        return found
+
+    return remembered
+
+
 
 class _SheetReader:
     """Turns the data rows under one header into raw rows, counting what it leaves out."""
@@ -214,7 +244,20 @@ class _SheetReader:
         for column in header.columns:
             by_column.setdefault(column.column, []).append(column)
         self.by_column = by_column
-        self.parsers = {c: spec.parser(c) for c in by_column}
+        self.parsers = {c: _remembering(spec.parser(c)) for c in by_column}
+        self.unpadded = _remembering(partial(values.parse_account, width=0))
+        self.month_of = _remembering(lambda text: date.fromisoformat(text).replace(day=1))
+        # In header order, so a row's rejections list in the order a clerk reads the sheet.
+        self.plan = [
+            (name, columns, self.parsers[name], name in CODE_LIST_COLUMNS)
+            for name, columns in by_column.items()
+        ]
+        self.derives_name = any(p in by_column for p in NAME_PARTS)
+        self.from_call_times = (
+            "minutes" in spec.columns
+            and "minutes" not in by_column
+            and all(t in by_column for t in CALL_TIMES)
+        )
         self.account = by_column["patient_acct_no"][0]
         self.label_keys = {c.index: header_key(c.label.split(" ")[-1]) for c in header.columns}
         self.full_keys = {c.index: header_key(c.label) for c in header.columns}
@@ -289,28 +332,28 @@ class _SheetReader:
     def _parse_row(self, row: list[object], sheet: str | None, number: int) -> tuple | None:
         record: dict[str, str | None] = {}
         problems: list[Rejection] = []
+        width = len(row)
 
-        def read(column: HeaderColumn) -> str | None:
-            raw = self._value(row, column)
+        def read(column: HeaderColumn, parse: Callable[[object], str | None]) -> str | None:
+            raw = row[column.index] if column.index < width else None
             try:
-                return self.parsers[column.column](raw)
+                return parse(raw)
             except values.ValueProblem as exc:
                 problems.append(Rejection(sheet, number, column.label, values.shown(raw), str(exc)))
                 return None
 
-        for name, columns in self.by_column.items():
-            if name in CODE_LIST_COLUMNS:
-                parts = [code for c in columns if (code := read(c))]
+        for name, columns, parse, is_code_list in self.plan:
+            if is_code_list:
+                parts = [code for c in columns if (code := read(c, parse))]
                 record[name] = ";".join(dict.fromkeys(";".join(parts).split(";"))) or None
             else:
-                record[name] = read(columns[0])
+                record[name] = read(columns[0], parse)
 
-        if not record.get("patient_name") and any(p in record for p in NAME_PARTS):
+        if self.derives_name and not record.get("patient_name"):
             record["patient_name"] = values.join_last_first(
                 record.get("last_name"), record.get("first_name")
             )
-        times_only = "minutes" in self.spec.columns and "minutes" not in record
-        if times_only and all(t in record for t in CALL_TIMES) and not problems:
+        if self.from_call_times and not problems:
             record["minutes"] = values.minutes_between(
                 self._value(row, self.by_column["start_time"][0]),
                 self._value(row, self.by_column["end_time"][0]),
@@ -332,10 +375,10 @@ class _SheetReader:
             self.out.rejections.extend(problems)
             self.out.rows_rejected += 1
             return None
-        if record["patient_acct_no"] != values.parse_account(account_raw, 0):
+        if record["patient_acct_no"] != self.unpadded(account_raw):
             self.out.accounts_padded += 1
-        if self.date_column and record.get(self.date_column):
-            self.out.row_months[date.fromisoformat(record[self.date_column]).replace(day=1)] += 1
+        if self.date_column and (when := record.get(self.date_column)):
+            self.out.row_months[self.month_of(when)] += 1
         return (sheet, number, *(record.get(c) for c in self.spec.columns))
 
 

@@ -19,6 +19,10 @@ from pathlib import Path
 import python_calamine
 
 _HEAD_BYTES = 65536
+# Classifying a large text file reads this much of it (see `_text_head_rows`).
+_TEXT_HEAD_BYTES = 1 << 20
+# The delimiter is the one that best fits this many first lines.
+_DELIMITER_SAMPLE_LINES = 200
 
 
 class UnreadableFile(Exception):
@@ -83,6 +87,8 @@ def read_grids(path: Path, *, head_rows: int | None = None) -> tuple[str, list[G
     kind = sniff_format(head)
     if kind == "workbook":
         return kind, _workbook_grids(path, head_rows)
+    if kind == "text" and head_rows and (rows := _text_head_rows(path, head_rows)) is not None:
+        return kind, [Grid(None, rows)]
     data = head if head_rows and len(head) < _HEAD_BYTES else path.read_bytes()
     if kind == "mhtml":
         return kind, _html_grids(_html_of_mhtml(data), head_rows)
@@ -114,8 +120,43 @@ def _workbook_grids(path: Path, head_rows: int | None) -> list[Grid]:
     return grids
 
 
+def _text_head_rows(path: Path, head_rows: int) -> list[list[object]] | None:
+    """The first rows of a large text report from its first megabyte, or None.
+
+    Classifying a file needs only its top rows, but reading a million-row export whole to get
+    them cost seconds and hundreds of megabytes per scan. The head gives the same rows as the
+    whole file when it is plain ASCII (so the whole file's encoding cannot change how the head
+    decodes), holds the 200 lines the delimiter is chosen from, and yields more complete rows
+    than asked for; otherwise None, and the caller reads the whole file as before.
+    """
+    with open(path, "rb") as handle:
+        chunk = handle.read(_TEXT_HEAD_BYTES)
+    if len(chunk) < _TEXT_HEAD_BYTES:
+        return None  # a small file: the whole-file path costs nothing
+    chunk = chunk[: chunk.rfind(b"\n") + 1]
+    body = chunk[3:] if chunk.startswith(b"\xef\xbb\xbf") else chunk
+    if not body.isascii() or body.count(b"\n") <= _DELIMITER_SAMPLE_LINES:
+        return None
+    if body is not chunk and not _valid_utf8(path):
+        return None  # the whole-file path refuses a BOM file that is not UTF-8; so must this
+    rows = _delimited_rows(body.decode("ascii"), head_rows + 1)
+    return rows[:head_rows] if len(rows) > head_rows else None
+
+
+def _valid_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 22), b""):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _delimited_rows(text: str, head_rows: int | None) -> list[list[object]]:
-    lines = text.splitlines()[:200]
+    lines = text.splitlines()[:_DELIMITER_SAMPLE_LINES]
     delimiter = max(
         ("\t", ",", ";", "|"),
         key=lambda d: (sum(d in line for line in lines), sum(line.count(d) for line in lines)),

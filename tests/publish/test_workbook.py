@@ -1,0 +1,100 @@
+"""The billing team's workbook: one sheet per list, readable headers, totals, text kept text."""
+
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from orchestration.lib.exports import WORKBOOK_SHEETS, export_month, header_label
+
+HOSTILE_NAME = '=HYPERLINK("http://evil.example","Click")'
+TEST_MONTH = date(2099, 1, 1)
+
+
+def _rows(sheet):
+    return list(sheet.iter_rows(values_only=True))
+
+
+def test_every_list_has_its_sheet_with_field_names_and_readable_headers(
+    sample_run, warehouse, published_months
+):
+    month = published_months[-1]
+    book = load_workbook(sample_run.out_dir / f"ccm_billing_{month:%Y-%m}.xlsx")
+    assert book.sheetnames == [spec.title for spec in WORKBOOK_SHEETS]
+    for spec in WORKBOOK_SHEETS:
+        sheet = book[spec.title]
+        fields, headers = _rows(sheet)[:2]
+        assert sheet.row_dimensions[1].hidden
+        assert sheet.freeze_panes == "A3"
+        assert sheet.auto_filter.ref.startswith("A2:")
+        assert "Explanation" in headers, spec.title
+        for field, header in zip(fields, headers, strict=True):
+            assert header in (header_label(field), "Explanation")
+        assert "patient_acct_no" in fields or spec.table == "ccm_provider_month_analytics"
+    billing_headers = _rows(book["Billing"])[1]
+    assert billing_headers[:6] == (
+        "Service month",
+        "Patient Account No.",
+        "CPT code",
+        "Units",
+        "Date of service",
+        "Qualifying minutes",
+    )
+
+
+def test_the_totals_row_adds_up_the_mart(sample_run, warehouse, published_months):
+    month = published_months[-1]
+    book = load_workbook(sample_run.out_dir / f"ccm_billing_{month:%Y-%m}.xlsx")
+    units, lines = warehouse.execute(
+        "select sum(units), count(*) from marts.fct_ccm_billing where service_month = %s",
+        (month,),
+    ).fetchone()
+    rows = _rows(book["Billing"])
+    fields, total = rows[0], rows[-1]
+    assert total[0] == f"Total ({lines} rows)"
+    assert len(rows) == lines + 3
+    assert total[fields.index("units")] == units
+    assert total[fields.index("patient_acct_no")] is None  # identifiers are never summed
+    (under,) = warehouse.execute(
+        "select count(*) from marts.ccm_worklist_month_to_date "
+        "where service_month = %s and worklist_status = 'below 99490'",
+        (month,),
+    ).fetchone()
+    worklist = _rows(book["Worklist"])
+    needed = worklist[0].index("minutes_needed")
+    assert worklist[-1][needed] == sum(r[needed] for r in worklist[2:-1])
+    assert (
+        sum(1 for r in worklist[2:-1] if r[worklist[0].index("worklist_status")] == "below 99490")
+        == under
+    )
+
+
+@pytest.fixture
+def hostile_month(warehouse):
+    """A billed line whose patient name is a spreadsheet formula, in a month of its own."""
+    warehouse.execute(
+        "insert into marts.fct_ccm_billing (service_month, patient_acct_no, patient_name, "
+        "cpt_code, units, date_of_service, qualifying_minutes, explanation) "
+        "values (%s, '00999999', %s, '99490', 1, %s, 25, '+1 minute test')",
+        (TEST_MONTH, HOSTILE_NAME, date(2099, 1, 31)),
+    )
+    try:
+        yield TEST_MONTH
+    finally:
+        warehouse.execute(
+            "delete from marts.fct_ccm_billing where service_month = %s", (TEST_MONTH,)
+        )
+
+
+def test_a_formula_in_a_patient_name_is_stored_as_text(tmp_path, warehouse, hostile_month):
+    exported = export_month(warehouse, hostile_month, tmp_path)
+    sheet = load_workbook(exported.xlsx_path)["Billing"]
+    fields = [cell.value for cell in sheet[1]]
+    name = sheet.cell(row=3, column=fields.index("patient_name") + 1)
+    assert name.value == HOSTILE_NAME
+    assert name.data_type == "s"
+    assert name.quotePrefix
+    explanation = sheet.cell(row=3, column=fields.index("explanation") + 1)
+    assert explanation.data_type == "s" and explanation.value == "+1 minute test"
+    csv_text = exported.csv_path.read_text(encoding="utf-8")
+    assert "'" + HOSTILE_NAME.replace('"', '""') in csv_text
