@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import warnings
 from datetime import date
 from pathlib import Path
@@ -23,6 +24,7 @@ from orchestration.settings import project_paths
 log = logging.getLogger("ccm")
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+INTERRUPTED = "interrupted; nothing half-published: marts are swapped in one transaction"
 
 
 def parse_month(text: str) -> date:
@@ -68,6 +70,29 @@ def _months_in_drop(drop: Path) -> tuple[list[date], list]:
     return months, unplaced
 
 
+def output_folder_problem(out: Path) -> str | None:
+    """Why the billing files could not be written to `out`, or None; creates the folder.
+
+    Checked before any work, so a typo in --out costs a second, not a month's build.
+    """
+    if out.exists() and not out.is_dir():
+        return "it is a file, not a folder"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        return error.strerror or type(error).__name__
+    return None
+
+
+def _check_output_folder(command: str, out: Path) -> bool:
+    problem = output_folder_problem(out)
+    if problem:
+        print(f"ccm {command}: cannot write to --out {out}: {problem}", file=sys.stderr)
+    return problem is None
+
+
 def _quarantine_unplaced(unplaced) -> None:
     """Files that belong to no month or kind never reach a month's run: set them aside now."""
     from orchestration.lib import warehouse
@@ -90,12 +115,21 @@ def command_run(args: argparse.Namespace) -> int:
     if not drop.is_dir():
         print(f"ccm run: drop folder not found: {drop}", file=sys.stderr)
         return 2
+    if not _check_output_folder("run", out):
+        return 2
+    found, unplaced = _months_in_drop(drop)
+    if args.month and args.month not in found:
+        present = ", ".join(f"{month:%Y-%m}" for month in found) or "none"
+        print(
+            f"ccm run: no report for {args.month:%Y-%m} in {drop} (months present: {present})",
+            file=sys.stderr,
+        )
+        return 2
+
     _dagster_home()
     embedded = warehouse.connection_info().embedded
     print(f"Warehouse: {'embedded PostgreSQL' if embedded else 'CCM_DATABASE_URL'}")
     warehouse.ensure_schemas()
-
-    found, unplaced = _months_in_drop(drop)
     if unplaced:
         print(f"{len(unplaced)} file(s) in the drop cannot be placed:")
         _quarantine_unplaced(unplaced)
@@ -122,10 +156,11 @@ def command_run(args: argparse.Namespace) -> int:
 def run_months(defs, months: list[date], *, verbose: bool = False) -> bool:
     """Run the monthly job in-process over a range of months; True when it succeeded.
 
-    dbt's own log goes to var/logs/ unless --verbose, so the terminal shows progress and the
-    summary; the failing step and the log's path are printed when a run fails.
+    dbt's and Dagster's own logs go to var/logs/ unless --verbose, so the terminal shows
+    progress, the run's warnings and the summary; the failing step and the log's path are
+    printed when a run fails. Ctrl-C stops the run and surfaces as KeyboardInterrupt.
     """
-    from dagster import DagsterInstance
+    from dagster import DagsterExecutionInterruptedError, DagsterInstance
 
     from orchestration.defs.ingest.partitions import partition_key_of
     from orchestration.defs.ingest.sensors import record_run_failure
@@ -141,7 +176,7 @@ def run_months(defs, months: list[date], *, verbose: bool = False) -> bool:
     tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
     run_config = {
         "loggers": {
-            "console": {"config": {"log_level": "INFO" if verbose else "WARNING"}},
+            "console": {"config": {"log_level": "INFO"}},
             # Listed loggers are the only ones a run starts: keep the progress lines.
             "ccm_progress": {},
         }
@@ -150,18 +185,29 @@ def run_months(defs, months: list[date], *, verbose: bool = False) -> bool:
     def waiting() -> None:
         print("  another run holds the warehouse; waiting for it to finish …", flush=True)
 
+    instance = DagsterInstance.get()
     with (
         warehouse.pipeline_lock(on_wait=waiting),
         open(log_path, "w", encoding="utf-8") as log_file,
         contextlib.redirect_stdout(sys.stdout if verbose else log_file),
+        contextlib.nullcontext() if verbose else _stderr_into(log_file),
     ):
-        result = job.execute_in_process(
-            partition_key=first if first == last else None,
-            tags=None if first == last else tags,
-            instance=DagsterInstance.get(),
-            raise_on_error=False,
-            run_config=run_config,
-        )
+        try:
+            result = job.execute_in_process(
+                partition_key=first if first == last else None,
+                tags=None if first == last else tags,
+                instance=instance,
+                raise_on_error=False,
+                run_config=run_config,
+            )
+        except DagsterExecutionInterruptedError as interrupted:
+            raise KeyboardInterrupt from interrupted
+    if _interrupted(result):
+        # Dagster turns Ctrl-C into a failed step; it is the user's stop, not a failure to alert.
+        raise KeyboardInterrupt
+    if not verbose:
+        for message in _run_warnings(instance, result.run_id):
+            print(f"  warning: {message}", file=sys.stderr)
     if result.success:
         return True
     failures = []
@@ -175,16 +221,67 @@ def run_months(defs, months: list[date], *, verbose: bool = False) -> bool:
             for line in (found.value if found else "").splitlines():
                 print(f"    {line}", file=sys.stderr)
         if event.is_step_failure:
-            error = event.step_failure_data.error
-            message = error.message.strip().splitlines()[0] if error else "failed"
-            failures.append(f"step {event.step_key} failed: {message}")
-            print(f"  {failures[-1]}", file=sys.stderr)
+            lines = _failure_lines(event.step_failure_data)
+            failures.append(f"step {event.step_key} failed: {' '.join(lines)}")
+            print(f"  step {event.step_key} failed: {lines[0]}", file=sys.stderr)
+            for line in lines[1:]:
+                print(f"    {line}", file=sys.stderr)
     record_run_failure(result.run_id, MONTHLY_JOB_NAME, label, "; ".join(failures) or "failed")
     print(
         f"  {label}: FAILED (run {result.run_id}); nothing published. Log: {log_path}",
         file=sys.stderr,
     )
     return False
+
+
+@contextlib.contextmanager
+def _stderr_into(log_file):
+    """Standard error, this process's and its children's, written to the run's log.
+
+    Dagster's console log (a failed step's stack trace included) and its helper processes,
+    which print their own tracebacks on Ctrl-C, write to file descriptor 2; the terminal gets
+    the failure in a line a clerk can read instead, printed once the run is over.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    os.dup2(log_file.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _interrupted(result) -> bool:
+    interrupts = ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
+    for event in result.all_events:
+        error = getattr(event.event_specific_data, "error", None)
+        if error is not None and error.cls_name in interrupts:
+            return True
+    return False
+
+
+def _run_warnings(instance, run_id: str) -> list[str]:
+    """What the run's steps warned about (a missing report, a quarantined file), in order.
+
+    Errors are left to the run's log: they are Dagster's notes on steps skipped after a
+    failure, which the failure lines already explain.
+    """
+    return [
+        entry.user_message
+        for entry in instance.all_logs(run_id)
+        if not entry.is_dagster_event and logging.WARNING <= entry.level < logging.ERROR
+    ]
+
+
+def _failure_lines(failure) -> list[str]:
+    """A step's own account of its failure (a raised `Failure`), else its error's first line."""
+    described = failure.user_failure_data.description if failure.user_failure_data else None
+    if described and described.strip():
+        return described.strip().splitlines()
+    error = failure.error
+    return [error.message.strip().splitlines()[0] if error else "failed"]
 
 
 def command_backfill(args: argparse.Namespace) -> int:
@@ -199,6 +296,8 @@ def command_backfill(args: argparse.Namespace) -> int:
     out = Path(args.out).expanduser().resolve()
     if not drop.is_dir():
         print(f"ccm backfill: drop folder not found: {drop}", file=sys.stderr)
+        return 2
+    if not _check_output_folder("backfill", out):
         return 2
     _dagster_home()
     warehouse.ensure_schemas()
@@ -251,6 +350,8 @@ def command_watch(args: argparse.Namespace) -> int:
         print(f"ccm watch: {refused}", file=sys.stderr)
         return 2
     out = Path(args.out).expanduser().resolve()
+    if not _check_output_folder("watch", out):
+        return 2
     cursor_path = _cursor_path(drop_url)
     cursor_path.parent.mkdir(parents=True, exist_ok=True)
     _dagster_home()
@@ -399,7 +500,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Ingest the drop folder's reports, build and test the month's marts through "
             "Dagster, and write ccm_billing_YYYY-MM.csv and .xlsx. Without --month, every "
             "month found in the drop is run, oldest first. Exits non-zero if a month fails; "
-            "a failed month publishes nothing."
+            "a failed month publishes nothing. A month fails when the newest report of a kind "
+            "was quarantined (named with its reason), rather than bill from an older load; "
+            "a corrected file dropped later replaces it. Ctrl-C stops the run (exit 130)."
         ),
     )
     run.add_argument(
@@ -407,11 +510,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=str(paths.sample_drop),
         help="folder holding the reports, any subfolders (default: the bundled sample months)",
     )
-    run.add_argument("--month", type=parse_month, help="service month to run, YYYY-MM")
+    run.add_argument(
+        "--month",
+        type=parse_month,
+        help="service month to run, YYYY-MM; the drop must hold a report for it",
+    )
     run.add_argument(
         "--out",
         default=str(paths.default_out),
-        help="folder for ccm_billing_YYYY-MM.csv/.xlsx (default: out/)",
+        help="folder for ccm_billing_YYYY-MM.csv/.xlsx, created if missing and checked "
+        "writable before any work (default: out/)",
     )
     run.set_defaults(handler=command_run)
 
@@ -498,7 +606,13 @@ def main(argv: list[str] | None = None) -> int:
     handler.setLevel(logging.INFO if args.verbose else logging.WARNING)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        # A month's marts swap in one transaction and its files are renamed into place, so a
+        # run stopped anywhere leaves each month as it was or as it became: no traceback.
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import fsspec
 
+from orchestration.lib.ingest import fit_file_name
 from orchestration.lib.raw_tables import REPORT_KINDS
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,8 @@ class DropStore:
 
     def set_aside(self, path: str, folder: str, sha: str, note: str | None = None) -> str:
         """Move a taken file into `archive/` or `quarantine/` under the drop root."""
-        target = f"{self.root}/{folder}/{sha[:12]}_{posixpath.basename(path)}"
+        name = fit_file_name(f"{sha[:12]}_{posixpath.basename(path)}", 255 - len(".reason.txt"))
+        target = f"{self.root}/{folder}/{name}"
         self.fs.makedirs(f"{self.root}/{folder}", exist_ok=True)
         self.fs.mv(path, target)
         if note is not None:
@@ -208,20 +210,27 @@ def take_ready_files(
         landing = landing_root / store.relative(item.path)
         store.fetch(item.path, landing)
         found = classify(landing, landing_root)
-        if found.problem or not found.kind or not found.service_month:
+        if not found.kind or not found.service_month:
             reason = quarantine(landing, found)
             store.set_aside(item.path, "quarantine", sha, note=reason)
             shutil.rmtree(landing_root, ignore_errors=True)
             cursor.taken[sha] = "quarantined"
             log.warning("%s quarantined: %s", item.name, reason)
         else:
+            # A refused file whose name gives its kind and month is still that kind's newest
+            # report: it replaces the older one in the inbox, so the month's run refuses it
+            # again and fails naming it, rather than bill the older file as if it were new.
             month = f"{found.service_month:%Y-%m}"
             _place_in_inbox(inbox_root, month, found.kind, landing, item.name)
             shutil.rmtree(landing_root, ignore_errors=True)
             entry = cursor.months.setdefault(month, {"kinds": {}, "requested": None})
             entry["kinds"][found.kind] = sha
             cursor.taken[sha] = month
-            store.set_aside(item.path, "archive", sha)
+            if found.problem:
+                store.set_aside(item.path, "quarantine", sha, note=found.problem)
+                log.warning("%s quarantined: %s", item.name, found.problem)
+            else:
+                store.set_aside(item.path, "archive", sha)
             changed.add(month)
             log.info("%s taken as %s for %s", item.name, found.kind, month)
         cursor.observed.pop(item.path, None)

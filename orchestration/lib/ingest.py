@@ -2,8 +2,9 @@
 
 One file is one transaction. A corrected file for a kind and month replaces the earlier one:
 the earlier load is kept in `raw.file_loads` as superseded and its rows leave `raw.<kind>`,
-so a re-drop never doubles rows. A file that cannot be loaded is copied to the quarantine
-folder with a `.reason.txt` a billing clerk can act on; the drop folder is never changed.
+so a re-drop never doubles rows. A file that cannot be loaded is copied to
+`quarantine/<YYYY-MM>/<kind>/` (`unknown` for what the file does not tell) with a
+`.reason.txt` a billing clerk can act on; the drop folder is never changed.
 
 Logs name files, kinds, months and counts only: never a patient's name, birth date or
 account number.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 from dataclasses import dataclass
 from datetime import date
@@ -51,6 +53,16 @@ _SET_ASIDE_FOLDERS = {"archive", "quarantine"}
 _PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".download")
 # A reason file lists this many rejected rows; the rest are counted.
 _REASON_ROWS_SHOWN = 200
+# The longest file name most file systems take, in bytes (ext4, APFS, NTFS in UTF-16 units).
+_NAME_BYTES = 255
+_REASON_SUFFIX = ".reason.txt"
+# The date that places a time entry in its month (R9.7): a row of this month's file dated in
+# another month is not billed in this one, so the load and the month's summary count it.
+ENTRY_DATE_COLUMNS = {
+    "practice_minutes": "activity_date",
+    "telephone_encounters": "encounter_date",
+    "vendor_billing": "reported_month",
+}
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,7 @@ class LoadResult:
     rows_skipped: int
     status: str  # 'current' | 'unchanged' | 'quarantined'
     reason: str | None
+    rows_outside_month: int = 0  # rows loaded whose entry date is in another month
 
 
 def file_sha256(path: Path) -> str:
@@ -175,10 +188,12 @@ def load_file(
         )
         return _quarantine(conn, dropped, var_dir, reason, parsed)
 
-    load_id = _write_load(conn, dropped, parsed, notes=_load_notes(parsed, spec.account_width))
+    outside = rows_outside_month(parsed, dropped.service_month)
+    notes = _load_notes(parsed, spec.account_width, dropped.service_month, outside)
+    load_id = _write_load(conn, dropped, parsed, notes=notes)
     _archive(dropped, var_dir)
     log.info(
-        "%s: %s %s loaded as load %d: %d rows, %d rejected, %d skipped",
+        "%s: %s %s loaded as load %d: %d rows, %d rejected, %d skipped, %d dated in another month",
         dropped.name,
         dropped.kind,
         f"{dropped.service_month:%Y-%m}",
@@ -186,6 +201,7 @@ def load_file(
         len(parsed.rows),
         parsed.rows_rejected,
         parsed.rows_skipped,
+        outside,
     )
     return LoadResult(
         load_id=load_id,
@@ -197,7 +213,15 @@ def load_file(
         rows_skipped=parsed.rows_skipped,
         status="current",
         reason=None,
+        rows_outside_month=outside,
     )
+
+
+def rows_outside_month(parsed: ParsedReport, month: date) -> int:
+    """Time entries of the file dated in a month other than the file's own."""
+    if parsed.kind not in ENTRY_DATE_COLUMNS:
+        return 0
+    return sum(n for row_month, n in parsed.row_months.items() if row_month != month)
 
 
 def _internal_problem(exc: Exception) -> str:
@@ -253,12 +277,14 @@ def _current_with_same_content(conn: psycopg.Connection, dropped: DroppedFile) -
     )
 
 
-def _load_notes(parsed: ParsedReport, width: int) -> str | None:
+def _load_notes(parsed: ParsedReport, width: int, month: date, outside: int) -> str | None:
     notes = list(parsed.notes)
     if parsed.accounts_padded:
         notes.append(
             f"{parsed.accounts_padded} account numbers left-padded with zeros to {width} digits"
         )
+    if outside:
+        notes.append(f"{outside} rows dated outside {month:%Y-%m}, not billed in it (R9.7)")
     return "; ".join(notes) or None
 
 
@@ -387,13 +413,50 @@ def _record_failed(
 # ---- files ---------------------------------------------------------------------------------
 
 
+def fit_file_name(name: str, max_bytes: int = _NAME_BYTES) -> str:
+    """The name cut to `max_bytes` of UTF-8 by shortening its stem; the extension stays.
+
+    Set-aside copies add a hash (and a `.reason.txt`) to a name the practice chose, which can
+    push a long one past what the file system takes; the hash keeps cut names apart.
+    """
+    if len(os.fsencode(name)) <= max_bytes:
+        return name
+    suffix = _extension(name)
+    stem = name[: len(name) - len(suffix)]
+    room = max_bytes - len(os.fsencode(suffix))
+    while stem and len(os.fsencode(stem)) > room:  # by characters: never half a UTF-8 one
+        stem = stem[:-1]
+    return stem.rstrip() + suffix
+
+
+def _extension(name: str) -> str:
+    suffix = Path(name).suffix
+    return suffix if len(suffix) <= 16 else ""  # a dot deep in a long name is no extension
+
+
 def _archive(dropped: DroppedFile, var_dir: Path) -> Path:
     folder = var_dir / "archive" / dropped.kind / f"{dropped.service_month:%Y-%m}"
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{dropped.sha256[:12]}_{dropped.name}"
+    target = folder / fit_file_name(f"{dropped.sha256[:12]}_{dropped.name}")
     if not target.exists():
         shutil.copy2(dropped.path, target)
     return target
+
+
+def _quarantine_folder(var_dir: Path, dropped: DroppedFile) -> Path:
+    month = f"{dropped.service_month:%Y-%m}" if dropped.service_month else "unknown"
+    return var_dir / "quarantine" / month / (dropped.kind or "unknown")
+
+
+def _quarantine_name(dropped: DroppedFile) -> str:
+    """`<name>.<hash><ext>`: a second refused file of the same name never overwrites the first.
+
+    The hash is of the content, so the same file refused again lands on its own earlier copy.
+    """
+    tag = f".{dropped.sha256[:12]}"
+    fitted = fit_file_name(dropped.name, _NAME_BYTES - len(_REASON_SUFFIX) - len(tag))
+    suffix = _extension(fitted)
+    return f"{fitted[: len(fitted) - len(suffix)]}{tag}{suffix}"
 
 
 def _reason_text(dropped: DroppedFile, reason: str, parsed: ParsedReport | None) -> str:
@@ -429,14 +492,15 @@ def _quarantine(
     reason: str,
     parsed: ParsedReport | None = None,
 ) -> LoadResult:
-    month = f"{dropped.service_month:%Y-%m}" if dropped.service_month else "unknown"
-    folder = var_dir / "quarantine" / month
+    folder = _quarantine_folder(var_dir, dropped)
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(dropped.path, folder / dropped.name)
-    (folder / f"{dropped.name}.reason.txt").write_text(
+    name = _quarantine_name(dropped)
+    shutil.copy2(dropped.path, folder / name)
+    (folder / f"{name}{_REASON_SUFFIX}").write_text(
         _reason_text(dropped, reason, parsed), encoding="utf-8"
     )
     load_id = _record_failed(conn, dropped, reason, parsed)
+    month = f"{dropped.service_month:%Y-%m}" if dropped.service_month else "unknown month"
     log.warning("%s quarantined (%s, %s)", dropped.name, dropped.kind or "unknown kind", month)
     return LoadResult(
         load_id=load_id,

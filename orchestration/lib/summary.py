@@ -1,4 +1,4 @@
-"""The month's headline numbers, read back from the marts: counts and codes, never patients."""
+"""The month's headline numbers, from the marts and the load log: counts, never patients."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import psycopg
+
+from orchestration.lib.ingest import ENTRY_DATE_COLUMNS
 
 
 @dataclass
@@ -17,6 +19,7 @@ class MonthSummary:
     not_billed_by_reason: dict[str, int] = field(default_factory=dict)
     rejected_rows: int = 0
     quarantined_files: int = 0
+    rows_outside_month: dict[str, int] = field(default_factory=dict)  # by report kind
 
     @property
     def excluded(self) -> int:
@@ -42,19 +45,23 @@ class MonthSummary:
             if not reason.startswith("EXCLUDED") and reason != "UNDER_THRESHOLD"
         }
         others = ", ".join(f"{reason.lower()} {n}" for reason, n in sorted(other.items()))
+        outside = sum(self.rows_outside_month.values())
+        by_kind = ", ".join(
+            f"{kind.replace('_', ' ')} {n}" for kind, n in sorted(self.rows_outside_month.items())
+        )
         return [
             f"{self.service_month:%Y-%m}: {self.patients_billed} patients billed"
             + (f" — {codes}" if codes else ""),
             f"  excluded {self.excluded}, under threshold {self.under_threshold}"
             + (f", other not billed: {others}" if others else ""),
             f"  rejected rows {self.rejected_rows}, quarantined files {self.quarantined_files}",
+            f"  rows dated outside the month {outside}"
+            + (f" ({by_kind}), not billed in {self.service_month:%Y-%m}" if outside else ""),
         ]
 
 
-def month_summary(
-    conn: psycopg.Connection, month: date, quarantined_files: int = 0
-) -> MonthSummary:
-    summary = MonthSummary(service_month=month, quarantined_files=quarantined_files)
+def month_summary(conn: psycopg.Connection, month: date) -> MonthSummary:
+    summary = MonthSummary(service_month=month)
     rows = conn.execute(
         "select cpt_code, count(distinct patient_acct_no), sum(units) "
         "from marts.fct_ccm_billing where service_month = %s group by cpt_code",
@@ -78,4 +85,24 @@ def month_summary(
         "where l.status = 'current' and l.service_month = %s",
         (month,),
     ).fetchone()
+    # Files of the month refused whole, once per content. A corrected re-drop does not uncount
+    # the refused file (its reason file stays in quarantine); the same bytes loading later,
+    # after the allowed share of bad rows was raised, does.
+    (summary.quarantined_files,) = conn.execute(
+        "select count(distinct (report_kind, file_sha256)) from raw.file_loads f "
+        "where f.service_month = %s and f.status = 'failed' and not exists ("
+        "select 1 from raw.file_loads l where l.service_month = f.service_month "
+        "and l.report_kind = f.report_kind and l.file_sha256 = f.file_sha256 "
+        "and l.status <> 'failed')",
+        (month,),
+    ).fetchone()
+    for kind, column in ENTRY_DATE_COLUMNS.items():
+        (outside,) = conn.execute(
+            f"select count(*) from raw.{kind} r join raw.file_loads l using (load_id) "
+            f"where l.status = 'current' and l.service_month = %s and r.{column} is not null "
+            f"and left(r.{column}, 7) <> to_char(%s::date, 'YYYY-MM')",
+            (month, month),
+        ).fetchone()
+        if outside:
+            summary.rows_outside_month[kind] = int(outside)
     return summary

@@ -11,6 +11,7 @@ import pytest
 
 from orchestration.lib import ingest, warehouse
 from orchestration.lib.ingest import load_file, scan_drop
+from orchestration.lib.summary import month_summary
 from orchestration.settings import reports_config
 
 MARCH = date(2025, 3, 1)
@@ -172,9 +173,11 @@ def test_too_many_rejected_rows_quarantine_the_whole_file_with_a_reason(conn, tm
     assert rows_in(conn, "vendor_billing") == 0
     assert rows_in(conn, "rejected_rows") == 0
     assert conn.execute("select status from raw.file_loads").fetchall() == [("failed",)]
-    folder = var_dir / "quarantine" / "2025-03"
-    assert (folder / path.name).read_bytes() == path.read_bytes()
-    reason = (folder / f"{path.name}.reason.txt").read_text(encoding="utf-8")
+    folder = var_dir / "quarantine" / "2025-03" / "vendor_billing"
+    kept = f"vendor_2025-03.{ingest.file_sha256(path)[:12]}.csv"
+    assert sorted(p.name for p in folder.iterdir()) == [kept, f"{kept}.reason.txt"]
+    assert (folder / kept).read_bytes() == path.read_bytes()
+    reason = (folder / f"{kept}.reason.txt").read_text(encoding="utf-8")
     assert "Why it was not loaded: 2 of 3 rows could not be read" in reason
     assert "- row 3, column “MRN”, value “”: the account number is blank" in reason
     assert "- row 4, column “MRN”, value “   ”: the account number is blank" in reason
@@ -216,7 +219,8 @@ def test_an_unrecognised_file_goes_to_the_unknown_quarantine(conn, tmp_path, var
         None,
         "unrecognised report",
     )
-    reason = (var_dir / "quarantine" / "unknown" / "lunch menu.csv.reason.txt").read_text()
+    kept = f"lunch menu.{found.sha256[:12]}.csv"
+    reason = (var_dir / "quarantine" / "unknown" / "unknown" / f"{kept}.reason.txt").read_text()
     assert "Why it was not loaded: unrecognised report" in reason
 
 
@@ -288,3 +292,142 @@ def test_a_reader_fault_quarantines_the_file_instead_of_stopping_the_run(
         "the loader could not read this file (KeyError); "
         "send it to the data team, who will fix the reader",
     )
+
+
+def unreadable(path: Path, content: bytes) -> Path:
+    """A workbook cut short (a zip header and no more): the reader cannot open it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"PK\x03\x04" + content)
+    return path
+
+
+def test_a_refused_file_goes_under_its_month_and_kind_and_never_over_an_earlier_one(
+    conn, tmp_path, var_dir
+):
+    drop = tmp_path / "drop"
+    path = unreadable(drop / "MDR_vendor_202503.xlsx", b"first")
+    first = dropped(path, drop)
+    assert (first.kind, first.service_month) == ("vendor_billing", MARCH)  # from the name
+    load_file(conn, first, var_dir=var_dir)
+    unreadable(path, b"second, a different file under the same name")
+    second = dropped(path, drop)
+    result = load_file(conn, second, var_dir=var_dir)
+    load_file(conn, second, var_dir=var_dir)  # the same file refused again
+
+    assert (result.status, result.reason) == (
+        "quarantined",
+        "cannot read the file: the workbook cannot be opened (ZipError)",
+    )
+    folder = var_dir / "quarantine" / "2025-03" / "vendor_billing"
+    names = [f"MDR_vendor_202503.{f.sha256[:12]}.xlsx" for f in (first, second)]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [*names, *(f"{name}.reason.txt" for name in names)]
+    )
+    assert (folder / names[0]).read_bytes() == b"PK\x03\x04first"
+    assert not (var_dir / "quarantine" / "unknown").exists()
+    assert (
+        conn.execute(
+            "select report_kind, service_month, status from raw.file_loads order by load_id"
+        ).fetchall()
+        == [("vendor_billing", MARCH, "failed")] * 2
+    )
+
+
+def test_a_250_byte_file_name_is_set_aside_under_a_short_unique_name(conn, tmp_path, var_dir):
+    drop = tmp_path / "drop"
+    stem = "MDR vendor 2025-03 "
+    long_names = [
+        stem + "é" * ((250 - len(stem.encode()) - 4) // 2) + ".csv",  # 249 bytes, two-byte é
+        stem + "x" * (250 - len(stem) - 5) + "1.csv",
+        stem + "x" * (250 - len(stem) - 5) + "2.csv",  # the same as the last but its end
+    ]
+    assert [len(name.encode()) for name in long_names] == [249, 250, 250]
+    bad = 'MRN,Patient Name,Minutes\n,"A, B",20\n'
+    results = []
+    for number, name in enumerate(long_names):
+        (drop / name).parent.mkdir(parents=True, exist_ok=True)
+        (drop / name).write_text(bad + f'{number},"C, D",x\n', encoding="utf-8")
+        results.append(load_file(conn, dropped(drop / name, drop), var_dir=var_dir))
+    good = vendor_file(drop, 3, name=long_names[1].replace("1.csv", "3.csv"))
+    loaded = load_file(conn, dropped(good, drop), var_dir=var_dir)
+
+    assert [r.status for r in results] == ["quarantined"] * 3
+    assert loaded.status == "current"
+    folder = var_dir / "quarantine" / "2025-03" / "vendor_billing"
+    kept = sorted(p.name for p in folder.iterdir())
+    assert len(kept) == 6  # three copies, three reasons: nothing overwritten
+    assert max(len(name.encode()) for name in kept) <= 255
+    copies = [name for name in kept if not name.endswith(".reason.txt")]
+    assert all(f"{name}.reason.txt" in kept for name in copies)
+    assert all(name.endswith(".csv") and name.startswith(stem) for name in copies)
+    named = {
+        (folder / f"{name}.reason.txt").read_text(encoding="utf-8").splitlines()[0]
+        for name in copies
+    }
+    assert named == {f"File: {name}" for name in long_names}  # the full name, for the clerk
+    [archived] = (var_dir / "archive" / "vendor_billing" / "2025-03").iterdir()
+    assert len(archived.name.encode()) <= 255
+    assert archived.read_bytes() == good.read_bytes()
+
+
+MINUTES_HEADER = "PHM Time Log\nMRN,Date,Minutes,Staff,Role\n"
+
+
+def billing_marts(conn) -> None:
+    """The two marts the month summary reads, empty: these tests count raw rows only."""
+    conn.execute(
+        "create table if not exists marts.fct_ccm_billing "
+        "(service_month date, patient_acct_no text, cpt_code text, units integer)"
+    )
+    conn.execute(
+        "create table if not exists marts.ccm_review_list "
+        "(service_month date, patient_acct_no text, reason_code text)"
+    )
+
+
+def test_rows_dated_in_another_month_are_counted_on_the_load_and_in_the_summary(
+    conn, tmp_path, var_dir
+):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    path = drop / "PHM CCM Minutes 2025-03.csv"
+    path.write_text(
+        MINUTES_HEADER + "1,03/02/2025,20,A,RN\n2,03/30/2025,20,A,RN\n3,02/27/2025,20,A,RN\n"
+        "4,02/28/2025,20,A,RN\n5,04/01/2025,20,A,RN\n6,03/03/2025,,A,RN\n",
+        encoding="utf-8",
+    )
+    result = load_file(conn, dropped(path, drop), var_dir=var_dir)
+    billing_marts(conn)
+    summary = month_summary(conn, MARCH)
+
+    assert (result.status, result.rows_loaded, result.rows_outside_month) == ("current", 5, 3)
+    (notes,) = conn.execute("select notes from raw.file_loads").fetchone()
+    assert "3 rows dated outside 2025-03, not billed in it (R9.7)" in notes
+    assert rows_in(conn, "practice_minutes") == 5  # counted, not dropped
+    assert conn.execute("select source_row, reason from raw.rejected_rows").fetchall() == [
+        (8, "minutes missing")
+    ]
+    assert summary.rows_outside_month == {"practice_minutes": 3}
+    assert summary.lines()[2:] == [
+        "  rejected rows 1, quarantined files 0",
+        "  rows dated outside the month 3 (practice minutes 3), not billed in 2025-03",
+    ]
+
+
+def test_the_month_summary_counts_the_months_quarantined_files(conn, tmp_path, var_dir):
+    drop = tmp_path / "drop"
+    refused_then_corrected = unreadable(drop / "MDR_vendor_202503.xlsx", b"cut short")
+    load_file(conn, dropped(refused_then_corrected, drop), var_dir=var_dir)
+    load_file(conn, dropped(vendor_file(drop, 3), drop), var_dir=var_dir)
+    te = unreadable(drop / "Telephone Encounters 03-2025.xlsx", b"cut short too")
+    load_file(conn, dropped(te, drop), var_dir=var_dir)
+    load_file(conn, dropped(te, drop), var_dir=var_dir)  # refused again: still one file
+    february = unreadable(drop / "MDR_vendor_202502.xlsx", b"another month")
+    load_file(conn, dropped(february, drop), var_dir=var_dir)
+    billing_marts(conn)
+
+    summary = month_summary(conn, MARCH)
+
+    assert summary.quarantined_files == 2
+    assert summary.lines()[2] == "  rejected rows 0, quarantined files 2"
+    assert month_summary(conn, date(2025, 2, 1)).quarantined_files == 1

@@ -3,7 +3,8 @@ from datetime import date
 
 import pytest
 
-from orchestration.cli import build_parser, parse_month
+from orchestration import cli
+from orchestration.cli import build_parser, output_folder_problem, parse_month
 
 
 def test_month_argument_is_the_first_of_the_month():
@@ -30,3 +31,36 @@ def test_every_command_explains_itself(capsys):
             build_parser().parse_args(command)
         assert exit_info.value.code == 0
     assert "--month" in capsys.readouterr().out
+
+
+def test_an_out_folder_is_created_and_checked_before_any_work(tmp_path):
+    fresh = tmp_path / "billing" / "2025"
+    assert output_folder_problem(fresh) is None
+    assert fresh.is_dir()
+    blocker = tmp_path / "billing.csv"
+    blocker.write_text("a file, not a folder")
+    assert output_folder_problem(blocker) == "it is a file, not a folder"
+    assert output_folder_problem(blocker / "out") == "Not a directory"
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "command_run", interrupted)
+
+    assert cli.main(["run"]) == 130
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "interrupted; nothing half-published: marts are swapped in one transaction\n"
+    )
+    assert captured.out == ""
+
+
+def test_run_help_names_the_new_checks(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "the drop must hold a report for it" in text
+    assert "checked writable before any work" in text
+    assert "Ctrl-C stops the run (exit 130)" in text

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from orchestration.lib.raw_tables import KIND_COLUMNS
-from orchestration.lib.readers import identify, kind_specs, read_report
+from orchestration.lib.readers import Identity, identify, kind_specs, read_report
 from orchestration.lib.readers.sources import UnreadableFile, sniff_format
 from orchestration.settings import reports_config
 
@@ -433,3 +433,114 @@ def test_a_truncated_workbook_is_unreadable_not_empty(tmp_path):
     path.write_bytes(source.read_bytes()[:300])
     with pytest.raises(UnreadableFile, match="the workbook cannot be opened"):
         read_report(path, SPECS["vendor_billing"])
+
+
+def test_a_plain_number_in_a_minutes_cell_is_minutes_and_only_a_time_format_makes_it_time(
+    tmp_path,
+):
+    header = ["MRN", "Date", "Minutes", "Staff", "Role"]
+    path = write_xlsx(
+        tmp_path / "PHM CCM Minutes 2025-03.xlsx",
+        {
+            "Log": [
+                header,
+                ["1", "03/02/2025", 25, "RN A", "RN"],  # plain number: 25 minutes
+                ["2", "03/02/2025", time(0, 25), "RN A", "RN"],  # h:mm cell showing 0:25
+                ["3", "03/02/2025", 1, "RN A", "RN"],  # plain 1 is one minute, not a day
+                ["4", "03/02/2025", 25 / 1440, "RN A", "RN"],  # [h]:mm cell showing 0:25
+                ["5", "03/02/2025", 27.5 / 24, "RN A", "RN"],  # h:mm cell showing 27:30
+                ["6", "03/02/2025", 0.5, "RN A", "RN"],  # plain 0.5: not half a day
+            ]
+        },
+        formats={
+            ("Log", "C3"): "h:mm",
+            ("Log", "C5"): "[h]:mm",
+            ("Log", "C6"): "h:mm",
+        },
+    )
+    parsed = read_report(path, SPECS["practice_minutes"])
+    minutes = KIND_COLUMNS["practice_minutes"].index("minutes")
+    assert [(r[1], r[2 + minutes]) for r in parsed.rows] == [
+        (2, "25"),
+        (3, "25"),
+        (4, "1"),
+        (5, "25"),
+        (6, "1650"),
+    ]
+    assert [(r.row, r.column, r.value, r.reason) for r in parsed.rejections] == [
+        (7, "Minutes", "0.5", "0.5 is not a whole number of minutes")
+    ]
+
+
+def test_a_blank_minutes_cell_in_practice_minutes_rejects_the_row(tmp_path):
+    path = tmp_path / "PHM CCM Minutes 2025-03.csv"
+    path.write_text(
+        "MRN,Date,Minutes,Staff,Role\n1,03/02/2025,20,RN A,RN\n2,03/03/2025,,RN A,RN\n"
+        "3,03/04/2025,   ,RN A,RN\n4,03/05/2025,soon,RN A,RN\n",
+        encoding="utf-8",
+    )
+    parsed = read_report(path, SPECS["practice_minutes"])
+    assert [r[2] for r in parsed.rows] == ["00000001"]
+    assert parsed.rows_rejected == 3
+    assert [(r.sheet, r.row, r.column, r.value, r.reason) for r in parsed.rejections] == [
+        (None, 3, "Minutes", "", "minutes missing"),
+        (None, 4, "Minutes", "   ", "minutes missing"),
+        (None, 5, "Minutes", "soon", "soon is not a number of minutes"),  # one reason a cell
+    ]
+
+
+def test_a_blank_duration_on_a_telephone_encounter_is_no_rejection(tmp_path):
+    path = tmp_path / "Telephone Encounters 03-2025.csv"
+    path.write_text(
+        "Acct No,TE Date,Provider,ICD Codes,Duration\n1,03/04/2025,Dr A,I10,\n",
+        encoding="utf-8",
+    )
+    parsed = read_report(path, SPECS["telephone_encounters"])
+    assert (len(parsed.rows), parsed.rejections) == (1, [])
+
+
+def test_a_malformed_icd_code_rejects_the_row_with_its_cell_not_a_shorter_code(tmp_path):
+    path = tmp_path / "Telephone Encounters 03-2025.csv"
+    path.write_text(
+        "Acct No,TE Date,Provider,ICD Codes\n1,03/04/2025,Dr A,E11.9; I10\n"
+        "2,03/04/2025,Dr A,I10; E11.99999\n",
+        encoding="utf-8",
+    )
+    parsed = read_report(path, SPECS["telephone_encounters"])
+    codes = KIND_COLUMNS["telephone_encounters"].index("icd_codes")
+    assert [r[2 + codes] for r in parsed.rows] == ["E11.9;I10"]
+    assert [(r.row, r.column, r.value, r.reason) for r in parsed.rejections] == [
+        (3, "ICD Codes", "I10; E11.99999", "E11.99999 is not an ICD-10 code")
+    ]
+
+
+def test_an_account_number_with_letters_is_a_rejected_row_and_a_float_one_still_pads(tmp_path):
+    path = write_xlsx(
+        tmp_path / "MDR vendor 2025-03.xlsx",
+        {"Report": [["MRN", "Minutes"], ["00A12345", 20], [12345.0, 25], ["12345.0", 30]]},
+    )
+    parsed = read_report(path, SPECS["vendor_billing"])
+    assert [r[3] for r in parsed.rows] == ["00012345", "00012345"]
+    assert [(r.sheet, r.row, r.column, r.value, r.reason) for r in parsed.rejections] == [
+        ("Report", 2, "MRN", "00A12345", "not an account number: account numbers are digits only")
+    ]
+
+
+def test_an_unreadable_file_keeps_the_kind_and_month_its_name_gives(tmp_path):
+    folder = tmp_path / "2025-03"
+    folder.mkdir()
+    (folder / "MDR vendor report.pdf").write_bytes(b"%PDF-1.7 scanned")
+    (folder / "MDR vendor 2025-04.pdf").write_bytes(b"%PDF-1.7 scanned")
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.7 scanned")
+    found = {
+        name: identify(folder / name, SPECS, tmp_path)
+        for name in ("MDR vendor report.pdf", "MDR vendor 2025-04.pdf", "scan.pdf")
+    }
+    problem = (
+        "cannot read the file: the file is a PDF, not a spreadsheet: export the report to Excel"
+    )
+    assert found == {
+        "MDR vendor report.pdf": Identity("vendor_billing", date(2025, 3, 1), problem),
+        "MDR vendor 2025-04.pdf": Identity("vendor_billing", None, problem),  # names disagree
+        "scan.pdf": Identity(None, date(2025, 3, 1), problem),
+    }

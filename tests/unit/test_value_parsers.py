@@ -19,8 +19,6 @@ from orchestration.lib.readers.values import ValueProblem
         ("12345.0", "00012345"),  # DE-02
         ("'0012345", "00012345"),  # leading-apostrophe text exported as a literal
         ("  31020\u00a0", "00031020"),
-        ("123456789", "123456789"),  # longer than the width: as it arrived
-        ("A-1234", "A-1234"),  # not digits: kept, trimmed
         ("", None),
         ("   ", None),  # DE-27
         (None, None),
@@ -33,6 +31,28 @@ def test_account_numbers_are_text_padded_to_the_width(cell, expected):
 def test_account_width_zero_keeps_numbers_as_they_arrive():
     assert values.parse_account(12345.0, 0) == "12345"
     assert values.parse_account("00012345", 0) == "00012345"
+    assert values.parse_account("123456789012", 0) == "123456789012"
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        ("00A12345", "not an account number: account numbers are digits only"),
+        ("A-1234", "not an account number: account numbers are digits only"),
+        ("12,345", "not an account number: account numbers are digits only"),
+        (12345.5, "not an account number: account numbers are digits only"),
+        ("\u0661\u0662\u0663", "not an account number: account numbers are digits only"),
+        (
+            "123456789",  # staging holds accounts to the width: refused here, with its row
+            "not an account number: 9 digits, more than the 8 of account_number_width "
+            "in config/reports.yml",
+        ),
+    ],
+)
+def test_account_numbers_that_staging_would_refuse_are_refused_at_the_reader(cell, reason):
+    with pytest.raises(ValueProblem) as refused:
+        values.parse_account(cell, 8)
+    assert str(refused.value) == reason
 
 
 @pytest.mark.parametrize(
@@ -91,9 +111,12 @@ def test_unreadable_dates_are_refused_with_a_reason(cell, reason):
         (timedelta(hours=27, minutes=30), "1650"),
         (timedelta(0), "0"),
         (time(0, 25), "25"),
-        (0.0173611, "25"),  # a day fraction (Q5)
-        (datetime(1899, 12, 31, 3, 30), "1650"),  # [h]:mm past 24 h read as a datetime
+        (1, "1"),  # a number cell is minutes, never days
+        (1.0, "1"),
+        (datetime(1900, 1, 1, 3, 30), "1650"),  # h:mm 27:30 as calamine reads it (DE-05)
+        (datetime(1900, 1, 2, 0, 25), "2905"),  # 48:25
         (datetime(1899, 12, 30, 0, 0), "0"),  # 0:00 read as the epoch (DE-05)
+        (datetime(1899, 12, 30, 0, 25), "25"),
         ("", None),
     ],
 )
@@ -110,6 +133,11 @@ def test_durations_become_whole_minutes(cell, expected):
         (datetime(2025, 3, 15, 0, 25), "2025-03-15 00:25 is a date, not a number of minutes"),
         ("12.5", "12.5 is not a whole number of minutes"),
         (12.5, "12.5 is not a whole number of minutes"),
+        (0.5, "0.5 is not a whole number of minutes"),  # not half a day: 720 would be billed
+        (0.0173611, "0.0173611 is not a whole number of minutes"),
+        (date(1900, 1, 1), "1900-01-01 is a date, not a number of minutes"),  # 1 in a h:mm cell
+        # Serial 0.x is never a datetime from calamine; on 1899-12-31 it is a reader we lack.
+        (datetime(1899, 12, 31, 3, 30), "1899-12-31 03:30 is a date, not a number of minutes"),
         ("-5", "-5 is not a number of minutes"),
         ("pending", "pending is not a number of minutes"),
     ],
@@ -144,6 +172,24 @@ def test_icd_codes_are_dotted_upper_case_and_semicolon_separated(cell, expected)
 def test_cells_without_a_readable_icd_code_are_refused(cell):
     with pytest.raises(ValueProblem):
         values.parse_icd_codes(cell)
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        ("E11.99999", "E11.99999 is not an ICD-10 code"),
+        ("e11.99999", "E11.99999 is not an ICD-10 code"),
+        ("I10; E11.99999", "E11.99999 is not an ICD-10 code"),
+        ("E11.99999 - Type 2 diabetes", "E11.99999 is not an ICD-10 code"),
+        ("I10; Type 2 diabetes (E11.99999)", "E11.99999 is not an ICD-10 code"),
+        ("I10|E11.999999", "E11.999999 is not an ICD-10 code"),
+        ("E1", "E1 is not an ICD-10 code"),
+    ],
+)
+def test_a_malformed_icd_code_is_refused_whole_never_cut_to_a_shorter_code(cell, reason):
+    with pytest.raises(ValueProblem) as refused:
+        values.parse_icd_codes(cell)
+    assert str(refused.value) == reason
 
 
 @pytest.mark.parametrize(

@@ -158,11 +158,27 @@ def kind_by_signature(grids: list[Grid], specs: dict[str, KindSpec]) -> str | No
     return winners[0] if len(winners) == 1 else None
 
 
+def _month_from_names(path: Path, drop_root: Path | None) -> date | None:
+    """The month the file and folder names agree on, for a file whose contents cannot tell.
+
+    A refused file that names its kind and month still belongs to that month: its run must
+    know the newest report of the kind was refused, and its quarantine folder is the month's.
+    """
+    from_name, from_folder = name_months(path, drop_root)
+    if from_name and from_folder and from_name != from_folder:
+        return None
+    return from_name or from_folder
+
+
 def identify(path: Path, specs: dict[str, KindSpec], drop_root: Path | None = None) -> Identity:
     try:
         _, grids = read_grids(path, head_rows=60)
     except UnreadableFile as exc:
-        return Identity(None, None, f"cannot read the file: {exc}")
+        return Identity(
+            kind_from_text(path.stem, specs),
+            _month_from_names(path, drop_root),
+            f"cannot read the file: {exc}",
+        )
     lines = _title_lines(grids, specs)
     kind = (
         kind_from_text(path.stem, specs)
@@ -170,11 +186,11 @@ def identify(path: Path, specs: dict[str, KindSpec], drop_root: Path | None = No
         or kind_by_signature(grids, specs)
     )
     if kind is None:
-        return Identity(None, None, "unrecognised report")
+        return Identity(None, _month_from_names(path, drop_root), "unrecognised report")
 
     from_title, period_problem = period_month(lines)
     if period_problem:
-        return Identity(kind, None, period_problem)
+        return Identity(kind, _month_from_names(path, drop_root), period_problem)
     from_name, from_folder = name_months(path, drop_root)
     sources = [
         ("the report period", from_title),
@@ -234,7 +250,6 @@ def _remembering(parse: Callable[[object], str | None]) -> Callable[[object], st
     return remembered
 
 
-
 class _SheetReader:
     """Turns the data rows under one header into raw rows, counting what it leaves out."""
 
@@ -264,6 +279,12 @@ class _SheetReader:
         self.date_column = next((c for c in ROW_DATE_COLUMNS if c in by_column), None)
         self.minutes_column = next(
             (c for c in ("minutes", "total_minutes") if c in spec.columns), None
+        )
+        # A time entry without its minutes would load as NULL and quietly count as nothing.
+        self.minutes_required = (
+            self.by_column[self.minutes_column][0]
+            if self.minutes_column in spec.required and self.minutes_column in by_column
+            else None
         )
         self.grand_totals: list[int] = []
 
@@ -349,6 +370,17 @@ class _SheetReader:
             else:
                 record[name] = read(columns[0], parse)
 
+        required = self.minutes_required
+        if (
+            required
+            and record[required.column] is None
+            and not any(p.column == required.label for p in problems)  # unreadable, not blank
+        ):
+            raw = self._value(row, required)
+            problems.append(
+                Rejection(sheet, number, required.label, values.shown(raw), "minutes missing")
+            )
+
         if self.derives_name and not record.get("patient_name"):
             record["patient_name"] = values.join_last_first(
                 record.get("last_name"), record.get("first_name")
@@ -360,7 +392,8 @@ class _SheetReader:
             )
 
         account_raw = self._value(row, self.account)
-        if record.get("patient_acct_no") is None:
+        account_unreadable = any(p.column == self.account.label for p in problems)
+        if record.get("patient_acct_no") is None and not account_unreadable:
             problems.insert(
                 0,
                 Rejection(

@@ -89,7 +89,11 @@ def _integral_text(value: object) -> str | None:
 
 
 def parse_account(value: object, width: int) -> str | None:
-    """Account numbers are text; digits shorter than `width` get their lost zeros back."""
+    """Account numbers are digits kept as text; shorter than `width`, their lost zeros return.
+
+    Staging holds every account number to `width` digits, so one it would refuse (letters,
+    too many digits) is refused here, where the clerk is told its file and row.
+    """
     if isinstance(value, str):
         value = value.strip().lstrip("'")
     text = _integral_text(value) if not isinstance(value, str) else None
@@ -99,9 +103,14 @@ def parse_account(value: object, width: int) -> str | None:
             return None
         digits = _integral_text(text)
         text = digits if digits is not None else text
-    if width and text.isdigit() and len(text) < width:
-        return text.zfill(width)
-    return text
+    if not (text.isascii() and text.isdigit()):
+        raise ValueProblem("not an account number: account numbers are digits only")
+    if width and len(text) > width:
+        raise ValueProblem(
+            f"not an account number: {len(text)} digits, more than the {width} "
+            "of account_number_width in config/reports.yml"
+        )
+    return text.zfill(width) if width else text
 
 
 def parse_identifier(value: object) -> str | None:
@@ -246,10 +255,7 @@ def to_minutes(value: object) -> int | None:
     elif isinstance(value, time):
         minutes = _minutes_from_seconds(value.hour * 3600 + value.minute * 60 + value.second)
     elif isinstance(value, datetime):
-        # `[h]:mm` totals past 24 h come back as datetimes in January 1900 (DE-05).
-        if not EXCEL_EPOCH <= value < datetime(1900, 3, 1):
-            raise ValueProblem(f"{shown(value)} is a date, not a number of minutes")
-        minutes = _minutes_from_seconds((value - EXCEL_EPOCH).total_seconds())
+        minutes = _minutes_from_datetime(value)
     elif isinstance(value, date):
         raise ValueProblem(f"{shown(value)} is a date, not a number of minutes")
     elif isinstance(value, int | float):
@@ -262,11 +268,29 @@ def to_minutes(value: object) -> int | None:
 
 
 def _minutes_from_number(value: float) -> int:
+    # A number cell is minutes. A time-formatted cell never arrives as a number (calamine
+    # gives it as a time, a timedelta or a datetime), so 0.5 is not half a day but a fraction
+    # of a minute, and refused rather than billed as 720 minutes.
     if float(value).is_integer():
         return int(value)
-    if 0 < value < 1:  # a time cell without its format: a fraction of a day (Q5)
-        return _minutes_from_seconds(value * 86400)
-    raise ValueProblem(f"{value} is not a whole number of minutes")
+    raise ValueProblem(f"{shown(value)} is not a whole number of minutes")
+
+
+# calamine and openpyxl put serial 1 on 1900-01-01: before Excel's phantom 1900-02-29 the
+# serials count from 1899-12-31, not from EXCEL_EPOCH.
+_EARLY_SERIAL_EPOCH = datetime(1899, 12, 31)
+_PHANTOM_LEAP_DAY = datetime(1900, 3, 1)
+
+
+def _minutes_from_datetime(value: datetime) -> int:
+    """A duration cell that a `h:mm` format turned into a datetime (DE-05)."""
+    if EXCEL_EPOCH <= value < _EARLY_SERIAL_EPOCH:
+        # Some readers carry a time of day on the epoch itself (0:00 read as 1899-12-30).
+        return _minutes_from_seconds((value - EXCEL_EPOCH).total_seconds())
+    if _EARLY_SERIAL_EPOCH + timedelta(days=1) <= value < _PHANTOM_LEAP_DAY:
+        # A `h:mm` total of a day or more: 27:30 is 1900-01-01 03:30.
+        return _minutes_from_seconds((value - _EARLY_SERIAL_EPOCH).total_seconds())
+    raise ValueProblem(f"{shown(value)} is a date, not a number of minutes")
 
 
 def _minutes_from_text(text: str | None) -> int | None:
@@ -348,9 +372,12 @@ def minutes_between(start: object, end: object) -> str | None:
 
 # ---- codes, flags, names ------------------------------------------------------------------
 
-_ICD_AT_START = re.compile(r"([A-Z][0-9][0-9A-Z])\.?([0-9A-Z]{1,4})?(?![0-9A-Z])")
-_ICD_ANYWHERE = re.compile(r"(?<![0-9A-Z])([A-Z][0-9][0-9A-Z])\.?([0-9A-Z]{1,4})?(?![0-9A-Z])")
+_ICD_CODE = re.compile(r"([A-Z][0-9][0-9A-Z])(?:\.?([0-9A-Z]{1,4}))?")
+_BRACKETED_WORD = re.compile(r"\(\s*([A-Z0-9.]+)\s*\)")
+# The code-like word a piece of a cell begins with (`E11.9` of `E11.9 - Type 2 diabetes`).
+_LEADING_WORD = re.compile(r"[A-Z0-9.]+")
 _CODE_LIKE = re.compile(r"[A-Z0-9.]{2,9}")
+_ICD_SHAPED = re.compile(r"[A-Z][0-9]")
 _ICD_SEPARATORS = re.compile(r"[;,|\n\r]+")
 
 
@@ -371,16 +398,22 @@ def parse_icd_codes(value: object) -> str | None:
         piece = clean_text(piece)
         if not piece:
             continue
-        upper = piece.upper()
-        match = _ICD_AT_START.match(upper)
-        if match is None and " " not in piece.strip("()"):
-            if _CODE_LIKE.fullmatch(upper):
+        upper = piece.upper().strip("()")
+        found = _LEADING_WORD.match(upper)
+        word = found.group(0).rstrip(".") if found else ""
+        match = _ICD_CODE.fullmatch(word)
+        if match is None and "(" in piece:
+            # `Type 2 diabetes (E11.9)`: the code in brackets after its description.
+            bracketed = _BRACKETED_WORD.search(piece.upper())
+            word = bracketed.group(1).rstrip(".") if bracketed else ""
+            match = _ICD_CODE.fullmatch(word)
+        if match is None:
+            # `E11.99999` is refused whole: cut to `E11` it would claim another diagnosis.
+            if _ICD_SHAPED.match(word):
+                raise ValueProblem(f"{word} is not an ICD-10 code")
+            if " " not in upper and _CODE_LIKE.fullmatch(upper):
                 raise ValueProblem(f"{piece} is not an ICD-10 code")
             continue
-        if match is None:
-            match = _ICD_ANYWHERE.search(upper) if "(" in upper else None
-            if match is None:
-                continue
         code = match.group(1) + (f".{match.group(2)}" if match.group(2) else "")
         if code not in codes:
             codes.append(code)
