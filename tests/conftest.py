@@ -27,6 +27,9 @@ def run_ccm(*args: str, var_dir: Path, out_dir: Path, extra_env: dict | None = N
     """Run `ccm` as a user would, with its own state folder (and so its own database)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CCM_", "DAGSTER_"))}
     env["CCM_VAR_DIR"] = str(var_dir)
+    # A private copy of the GX context: tests run side by side and must not write the
+    # project's expectations/ (tests/quality checks that copy against the committed one).
+    env["CCM_GX_ROOT"] = str(var_dir / "gx_context")
     env.update(extra_env or {})
     completed = subprocess.run(
         [sys.executable, "-m", "orchestration.cli", *args, "--out", str(out_dir)],

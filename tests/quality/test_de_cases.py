@@ -77,6 +77,11 @@ DE_CASES: dict[str, list[tuple[str, str]]] = {
             "test_de28_header_only_vendor_report_stops_the_published_month_and_changes_nothing",
         ),
         (INGEST, "test_a_header_only_file_loads_zero_rows_as_current"),
+        (
+            SUITES,
+            "test_exclusions_and_not_eligible_may_be_empty_but_a_header_only_vendor_report_fails",
+        ),
+        (SUITES, "test_gx_row_counts_follow_min_rows_and_a_missing_report_is_a_note"),
     ],
 }
 

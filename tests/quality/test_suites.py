@@ -6,23 +6,37 @@ rolled back, so the tests do not disturb one another.
 
 from __future__ import annotations
 
+import csv
 import os
+import re
 import subprocess
 import sys
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
 import great_expectations.expectations as gxe
 import psycopg
 import pytest
+import yaml
 
-from orchestration.lib.quality import gx_suites
+from orchestration.lib.quality import gx_suites, rules
 from orchestration.lib.quality.report import CheckReport
-from orchestration.lib.quality.rules import marts_rules, raw_rules, run_rules, staging_rules
+from orchestration.lib.quality.rules import (
+    marts_rules,
+    min_rows,
+    raw_rules,
+    run_rules,
+    staging_rules,
+    valid_date_sql,
+)
 from orchestration.lib.raw_tables import REPORT_KINDS
 from orchestration.lib.warehouse import parse_database_url
 from tests.conftest import PROJECT_ROOT, SAMPLE_DROP, run_ccm, stop_warehouse
 
 MONTH = date(2025, 3, 1)
+VENDOR_FILE = "MDR_vendor_monthly_202503.csv"
+COMMITTED_GX = PROJECT_ROOT / "expectations" / "gx"
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +167,159 @@ def test_row_count_fails_below_the_configured_share_of_last_month(conn):
     )
 
 
+def test_exclusions_and_not_eligible_may_be_empty_but_a_header_only_vendor_report_fails(conn):
+    for kind in ("exclusions", "ccm_not_eligible", "vendor_billing"):
+        conn.execute(f"delete from raw.{kind} where service_month = %s", (MONTH,))
+
+    for kind in ("exclusions", "ccm_not_eligible"):
+        report = _report(run_rules(conn, raw_rules(kind, MONTH)))
+        assert report.passed, (kind, report.failures)
+        assert report.notes == []
+    vendor = _report(run_rules(conn, raw_rules("vendor_billing", MONTH)))
+
+    assert vendor.failures == [
+        f"2025-03 {VENDOR_FILE}, column (row count), value '0 rows; previous month 0': "
+        "expected at least one row and at least 50% of the previous month's rows"
+    ]
+
+
+def test_a_month_without_a_report_of_a_kind_passes_with_a_note(conn):
+    conn.execute(
+        "update raw.file_loads set status = 'superseded' "
+        "where report_kind = 'vendor_billing' and service_month = %s",
+        (MONTH,),
+    )
+    report = _report(run_rules(conn, raw_rules("vendor_billing", MONTH)))
+    assert report.passed, report.failures
+    assert report.notes == [
+        "2025-03 (no vendor_billing report), column (file), value '(none)': expected the "
+        "month's vendor_billing report (the month runs without it: require_every_kind is off)"
+    ]
+
+
+def _config_with(**changes) -> dict:
+    return rules.quality_config() | changes
+
+
+def test_min_rows_is_set_per_kind_in_config_for_the_sql_rule_and_the_gx_suite(conn, monkeypatch):
+    assert {kind: min_rows(kind) for kind in REPORT_KINDS} == {
+        "ccm_enabled": 1,
+        "ccm_not_enabled": 1,
+        "ccm_not_eligible": 0,
+        "exclusions": 0,
+        "practice_minutes": 1,
+        "telephone_encounters": 1,
+        "vendor_billing": 1,
+    }
+    config = _config_with(min_rows={"exclusions": 1000}, min_row_share_of_previous_month=0)
+    monkeypatch.setattr(rules, "quality_config", lambda: config)
+    monkeypatch.setattr(gx_suites, "quality_config", lambda: config)
+
+    report = _report(run_rules(conn, raw_rules("exclusions", MONTH)))
+    first = gx_suites.suites("raw")["raw_exclusions"][0]
+
+    assert len(report.failures) == 1
+    assert report.failures[0].startswith("2025-03 Exclusion List 2025-03.xlsx, column (row count)")
+    assert report.failures[0].endswith("expected at least 1000 rows")
+    assert (first.expectation_type, first.min_value) == (gx_suites.ROW_COUNT, 1000)
+
+
+@pytest.mark.parametrize("top", [0, 9, 10, 59, 60, 600, 1439, 1440, 2000])
+def test_the_gx_minutes_regex_takes_exactly_the_whole_numbers_the_sql_rule_takes(top):
+    pattern = re.compile(gx_suites.whole_number_up_to(top))
+    numbers = range(3 * top + 20)
+    assert [n for n in numbers if bool(pattern.match(str(n))) != (n <= top)] == []
+    assert [n for n in numbers if bool(pattern.match(f"00{n}")) != (n <= top)] == []
+    assert not pattern.match("12.5") and not pattern.match("-1") and not pattern.match("")
+
+
+def test_only_kinds_that_need_rows_start_their_gx_suite_with_a_row_count():
+    counted = {
+        name: expectations[0].min_value
+        for name, expectations in gx_suites.suites("raw").items()
+        if expectations[0].expectation_type == gx_suites.ROW_COUNT
+    }
+    assert counted == {
+        "raw_ccm_enabled": 1,
+        "raw_ccm_not_enabled": 1,
+        "raw_practice_minutes": 1,
+        "raw_telephone_encounters": 1,
+        "raw_vendor_billing": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"exclusion": 0}, "min_rows names unknown report kinds: ['exclusion']"),
+        ({"exclusions": -1}, "min_rows.exclusions must be a whole number >= 0"),
+        ({"exclusions": "none"}, "min_rows.exclusions must be a whole number >= 0"),
+    ],
+)
+def test_a_mistyped_min_rows_setting_is_refused_by_name(setting, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        min_rows("exclusions", _config_with(min_rows=setting))
+
+
+@pytest.mark.parametrize(
+    ("text", "is_date"),
+    [
+        ("2025-03-01", True),
+        (" 2025-03-31 ", True),
+        ("2024-02-29", True),
+        ("2000-02-29", True),
+        ("2025-02-29", False),
+        ("2100-02-29", False),
+        ("2025-04-31", False),
+        ("2025-13-01", False),
+        ("2025-00-10", False),
+        ("2025-3-01", False),
+        ("0000-01-01", False),
+        ("03/01/2025", False),
+        ("2025-03-01T10:00", False),
+    ],
+)
+def test_dates_are_checked_without_pg_input_is_valid(conn, text, is_date):
+    # pg_input_is_valid needs PostgreSQL 16; the product runs on 14+ (CCM_DATABASE_URL).
+    sql = f"select {valid_date_sql('v')} from (select %s::text as v) as t"
+    assert conn.execute(sql, (text,)).fetchone()[0] is is_date
+
+
+def test_no_rule_needs_postgresql_16():
+    every = [*staging_rules(MONTH), *marts_rules(MONTH)]
+    every += [rule for kind in REPORT_KINDS for rule in raw_rules(kind, MONTH)]
+    assert not [rule.name for rule in every if "pg_input_is_valid" in rule.sql]
+
+
+def test_an_impossible_calendar_date_is_named_with_its_file_row_and_column(conn):
+    row = _practice_row(conn, activity_date="2025-02-30")
+    text = _report(run_rules(conn, raw_rules("practice_minutes", MONTH))).text()
+    assert (
+        f"row {row}, column activity_date, value '2025-02-30': "
+        "expected activity_date is a date (YYYY-MM-DD)"
+    ) in text
+
+
+def test_staff_roles_are_matched_case_and_whitespace_blind_as_staging_matches_them(conn):
+    accepted = [_practice_row(conn, staff_role=role) for role in (" rn ", "Registered Nurse")]
+    accepted.append(_practice_row(conn, staff_role="care manager  "))
+    refused = _practice_row(conn, staff_role=" Intern ")
+
+    text = _report(run_rules(conn, raw_rules("practice_minutes", MONTH))).text()
+
+    assert f"row {refused}, column staff_role, value ' Intern '" in text
+    assert not [row for row in accepted if f"row {row}, column staff_role" in text]
+
+
+def test_the_staff_role_seed_is_upper_case_and_trimmed_as_staging_compares_it():
+    # Staging joins upper(btrim(role)) to role_alias as written; the checks upper-case the
+    # seed. They agree only while every alias is already upper case and trimmed.
+    seed = PROJECT_ROOT / "dbt_ccm" / "seeds" / "staff_roles.csv"
+    with seed.open(newline="", encoding="utf-8") as handle:
+        aliases = [row["role_alias"] for row in csv.DictReader(handle)]
+    assert aliases and aliases == [alias.strip().upper() for alias in aliases]
+
+
 def test_staging_suite_passes_on_the_sample_month(conn):
     report = _report(run_rules(conn, staging_rules(MONTH)))
     assert report.passed, report.failures
@@ -274,13 +441,184 @@ def autocommit(built):
         yield connection
 
 
-def test_gx_suites_pass_on_good_data_and_build_data_docs(autocommit, built):
+@contextmanager
+def _restored(connection, *tables: str):
+    """Seeded bad rows are committed (GX reads through its own connection): put them back."""
+    for table in tables:
+        connection.execute(
+            f"create temp table {table.replace('.', '__')}_before as select * from {table}"
+        )
+    try:
+        yield
+    finally:
+        for table in tables:
+            before = f"{table.replace('.', '__')}_before"
+            connection.execute(f"delete from {table}")
+            connection.execute(f"insert into {table} select * from {before}")
+            connection.execute(f"drop table {before}")
+
+
+def _first_row(connection, table: str) -> str:
+    """A condition naming the month's first row of a raw table."""
+    load_id, row = connection.execute(
+        f"select load_id, min(source_row) from {table} where service_month = %s "
+        "group by load_id order by load_id limit 1",
+        (MONTH,),
+    ).fetchone()
+    return f"load_id = {load_id} and source_row = {row}"
+
+
+def _gx(connection, built, layer: str):
     url = parse_database_url(built, embedded=True).sqlalchemy_url
+    return gx_suites.run_layer(connection, layer, MONTH, url, "test")
+
+
+def test_gx_suites_pass_on_good_data_and_build_data_docs(autocommit, built):
     for layer in ("raw", "marts"):
-        outcome = gx_suites.run_layer(autocommit, layer, MONTH, url, "test")
-        assert outcome.failures == [], outcome.failures
+        outcome = _gx(autocommit, built, layer)
+        assert (outcome.failures, outcome.notes) == ([], [])
         assert outcome.evaluated > 0
         assert outcome.docs and outcome.docs.endswith("index.html")
+
+
+def test_gx_raw_suites_fail_on_seeded_bad_values_and_take_roles_case_blind(autocommit, built):
+    with _restored(autocommit, "raw.practice_minutes", "raw.vendor_billing"):
+        autocommit.execute(
+            f"update raw.practice_minutes set minutes = '1441' "
+            f"where {_first_row(autocommit, 'raw.practice_minutes')}"
+        )
+        autocommit.execute(
+            f"update raw.vendor_billing set care_manager_role = 'Intern' "
+            f"where {_first_row(autocommit, 'raw.vendor_billing')}"
+        )
+        # Every other role as a clerk might type it: staging still matches them all.
+        autocommit.execute(
+            "update raw.practice_minutes set staff_role = ' ' || lower(staff_role) || '  '"
+        )
+
+        outcome = _gx(autocommit, built, "raw")
+
+    assert outcome.failures == [
+        "raw.raw_practice_minutes: GX expect_column_values_to_match_regex on minutes "
+        r"{'regex': '^0*(\\d{1,3}|1[0-3]\\d{2}|14[0-3]\\d|1440)$'}: 1 unexpected value(s)",
+        "raw.raw_vendor_billing: GX expect_column_values_to_be_in_set on care_manager_role: "
+        "1 unexpected value(s)",
+    ]
+
+
+def test_gx_row_counts_follow_min_rows_and_a_missing_report_is_a_note(autocommit, built):
+    tables = ("raw.exclusions", "raw.ccm_not_eligible", "raw.vendor_billing")
+    with _restored(autocommit, *tables):
+        for table in tables:
+            autocommit.execute(f"delete from {table} where service_month = %s", (MONTH,))
+        superseded = [
+            load_id
+            for (load_id,) in autocommit.execute(
+                "update raw.file_loads set status = 'superseded' where status = 'current' "
+                "and report_kind = 'telephone_encounters' and service_month = %s "
+                "returning load_id",
+                (MONTH,),
+            ).fetchall()
+        ]
+        try:
+            outcome = _gx(autocommit, built, "raw")
+        finally:
+            autocommit.execute(
+                "update raw.file_loads set status = 'current' where load_id = any(%s)",
+                (superseded,),
+            )
+
+    # Empty exclusion and not-eligible lists pass; a header-only vendor report does not (DE-28).
+    assert outcome.failures == [
+        "raw.raw_vendor_billing: GX expect_table_row_count_to_be_between {'min_value': 1}: "
+        "observed 0"
+    ]
+    assert outcome.notes == [
+        "raw.raw_telephone_encounters: GX expect_table_row_count_to_be_between "
+        "{'min_value': 1}: observed 0 (no report this month)"
+    ]
+
+
+def test_gx_marts_suites_fail_on_seeded_bad_rows_with_their_messages(autocommit, built):
+    billed = "select patient_acct_no, cpt_code from marts_build.fct_ccm_billing "
+    with _restored(autocommit, "raw.ccm_enabled", "marts_build.fct_ccm_billing"):
+        autocommit.execute(
+            f"update raw.ccm_enabled set patient_acct_no = '12345' "
+            f"where {_first_row(autocommit, 'raw.ccm_enabled')}"
+        )
+        rows = autocommit.execute(
+            billed + "where service_month = %s order by 1, 2 limit 3", (MONTH,)
+        ).fetchall()
+        where = "where patient_acct_no = %s and cpt_code = %s"
+        autocommit.execute(
+            f"update marts_build.fct_ccm_billing set cpt_code = 'X9999' {where}", rows[0]
+        )
+        autocommit.execute(
+            "update marts_build.fct_ccm_billing set date_of_service = '2025-04-01', "
+            f"consent_date = null, units = 3 {where}",
+            rows[1],
+        )
+        autocommit.execute(
+            f"update marts_build.fct_ccm_billing set date_of_service = null {where}", rows[2]
+        )
+
+        outcome = _gx(autocommit, built, "marts")
+
+    assert outcome.failures == [
+        "marts.stg_ecw__ccm_enabled: GX expect_column_values_to_match_regex on patient_acct_no "
+        r"{'regex': '^\\d{8}$'}: 1 unexpected value(s)",
+        "marts.fct_ccm_billing: GX expect_column_distinct_values_to_be_in_set on cpt_code: "
+        "1 unexpected value(s)",
+        "marts.fct_ccm_billing: GX expect_column_values_to_be_in_set on dos_in_service_month: "
+        "2 unexpected value(s)",
+        "marts.fct_ccm_billing: GX expect_column_values_to_not_be_null on consent_date: "
+        "1 unexpected value(s)",
+        "marts.fct_ccm_billing: GX expect_column_values_to_be_between on units "
+        "{'min_value': 1.0, 'max_value': 2.0}: 1 unexpected value(s)",
+    ]
+
+
+def _context_files(gx_folder: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(gx_folder)): path.read_bytes()
+        for path in sorted(gx_folder.rglob("*"))
+        if path.is_file() and "uncommitted" not in path.relative_to(gx_folder).parts
+    }
+
+
+def test_runs_leave_the_committed_gx_context_byte_for_byte_as_it_was(autocommit, built):
+    # The module's `ccm run` and the GX tests above all validated through a copy of the
+    # committed context: had any suite, definition or checkpoint been written, it would differ.
+    for layer in ("raw", "marts"):
+        _gx(autocommit, built, layer)
+    copy = _context_files(gx_suites.gx_root() / "gx")
+    assert copy == _context_files(COMMITTED_GX), "regenerate: ccm run without CCM_GX_ROOT"
+    dated = re.compile(rb"\d{4}-\d{2}-\d{2}")
+    assert not [
+        name for name in copy if name.startswith("expectations/") and dated.search(copy[name])
+    ]
+
+
+def test_gx_analytics_and_progress_bars_are_off_before_gx_is_imported():
+    config = yaml.safe_load((COMMITTED_GX / "great_expectations.yml").read_text("utf-8"))
+    assert config["analytics_enabled"] is False
+    assert config["progress_bars"] == {"globally": False, "metric_calculations": False}
+    probe = (
+        "import sys, os\n"
+        "from orchestration.lib.quality import gx_suites\n"
+        "assert 'great_expectations' not in sys.modules\n"
+        "print(os.environ['GX_ANALYTICS_ENABLED'])"
+    )
+    env = {"PATH": os.environ.get("PATH", ""), "GX_ANALYTICS_ENABLED": "true"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "false"
 
 
 def test_de27_gx_not_null_catches_blank_account_numbers_through_the_view(autocommit, built):

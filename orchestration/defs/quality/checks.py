@@ -98,6 +98,12 @@ def _log(context, name: str, report: CheckReport) -> None:
         context.log.error(f"{name}: {line}")
 
 
+def _suite_report(reports: dict[str, CheckReport], line: str) -> CheckReport:
+    """The report of the kind whose suite ("raw.raw_<kind>: …") the GX line names."""
+    kind = line.split(":", 1)[0].removeprefix("raw.raw_")
+    return reports.get(kind) or reports[REPORT_KINDS[0]]
+
+
 @multi_asset_check(
     specs=[
         AssetCheckSpec(
@@ -107,8 +113,8 @@ def _log(context, name: str, report: CheckReport) -> None:
             description=(
                 "Required columns filled, account numbers present, dates parse and fall in "
                 "the month (neighbour months noted, R9.7), minutes whole 0..1440, roles and "
-                "exclusion types in their seeds, and a row count not below the configured "
-                "share of last month's (config/quality.yml)."
+                "exclusion types in their seeds, and a row count of at least the kind's "
+                "min_rows and the configured share of last month's (config/quality.yml)."
             ),
         )
         for kind in REPORT_KINDS
@@ -129,9 +135,9 @@ def raw_report_checks(
         if outcome:
             docs = outcome.docs or docs
             for line in outcome.failures:
-                suite = line.split(":", 1)[0].removeprefix("raw.raw_")
-                target = reports.get(suite) or reports[REPORT_KINDS[0]]
-                target.failures.append(f"{month:%Y-%m} {line}")
+                _suite_report(reports, line).failures.append(f"{month:%Y-%m} {line}")
+            for line in outcome.notes:
+                _suite_report(reports, line).notes.append(f"{month:%Y-%m} {line}")
     for kind in REPORT_KINDS:
         _log(context, f"raw/{kind}", reports[kind])
         yield AssetCheckResult(

@@ -20,7 +20,8 @@ IDENTIFYING_COLUMNS = frozenset({"patient_acct_no", "patient_name", "dob"})
 WITHHELD = "(withheld)"
 
 # ISO date as the readers write it; anything else is a reader fault or a hand-edited table.
-ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+# Month and day are bounded here, the day against the month's length in `valid_date_sql`.
+ISO_DATE = r"^[1-9]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
 WHOLE_NUMBER = r"^\d+$"
 # ICD-10-CM: letter, digit, digit-or-letter, then an optional dot and up to four more.
 ICD10 = r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$"
@@ -76,15 +77,33 @@ class RuleResult:
         return self.error is None and (not self.offenders or self.rule.severity == "note")
 
 
+# A month may pass without an exclusion or a newly not-eligible patient; every other report
+# is broken when it holds no row (DE-28). config/quality.yml `min_rows` overrides per kind.
+DEFAULT_MIN_ROWS = {kind: 1 for kind in REPORT_KINDS} | {"exclusions": 0, "ccm_not_eligible": 0}
+
+
 def quality_config() -> dict:
     defaults = {
         "min_row_share_of_previous_month": 0.5,
         "require_every_kind": False,
         "max_minutes_per_entry": 1440,
         "run_great_expectations": True,
+        "min_rows": {},
     }
     path = project_paths().config / "quality.yml"
     return defaults | (load_yaml("quality.yml") if path.exists() else {})
+
+
+def min_rows(kind: str, config: dict | None = None) -> int:
+    """The fewest rows a loaded report of the kind must hold (0: it may be empty)."""
+    configured = (config or quality_config()).get("min_rows") or {}
+    unknown = sorted(set(configured) - set(REPORT_KINDS))
+    if unknown:
+        raise ValueError(f"config/quality.yml min_rows names unknown report kinds: {unknown}")
+    value = configured.get(kind, DEFAULT_MIN_ROWS[kind])
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"config/quality.yml min_rows.{kind} must be a whole number >= 0")
+    return value
 
 
 @cache
@@ -129,6 +148,20 @@ def _raw_source(kind: str) -> str:
         f"with src as (select l.file_name, r.* from raw.{kind} as r "
         "join raw.file_loads as l on l.load_id = r.load_id "
         "where l.status = 'current' and r.service_month = %(month)s)"
+    )
+
+
+def valid_date_sql(column: str) -> str:
+    """True when the trimmed column is a real calendar date in ISO form, else false (not null).
+
+    pg_input_is_valid would do this in one call but needs PostgreSQL 16, and the product runs
+    on 14+. CASE, unlike AND, guarantees the casts only ever see text that matched the pattern.
+    """
+    value = f"btrim({column})"
+    month_start = f"make_date(substr({value}, 1, 4)::integer, substr({value}, 6, 2)::integer, 1)"
+    return (
+        f"(case when {value} ~ '{ISO_DATE}' then substr({value}, 9, 2)::integer "
+        f"<= extract(day from {month_start} + interval '1 month - 1 day') else false end)"
     )
 
 
@@ -178,9 +211,7 @@ def raw_rules(kind: str, month: date) -> list[Rule]:
                 _offenders_sql(
                     kind,
                     column,
-                    f"nullif(btrim({column}), '') is not null "
-                    f"and (btrim({column}) !~ '{ISO_DATE}' "
-                    f"or pg_input_is_valid(btrim({column}), 'date') is false)",
+                    f"nullif(btrim({column}), '') is not null and not {valid_date_sql(column)}",
                 ),
                 params,
             )
@@ -189,8 +220,7 @@ def raw_rules(kind: str, month: date) -> list[Rule]:
         column = ENTRY_DATE[kind]
         # A date that does not parse is the rule above's offender, not this one's.
         valid = (
-            f"(case when btrim({column}) ~ '{ISO_DATE}' "
-            f"and pg_input_is_valid(btrim({column}), 'date') "
+            f"(case when {valid_date_sql(column)} "
             f"then date_trunc('month', btrim({column})::date)::date end)"
         )
         rules.append(
@@ -281,13 +311,31 @@ def raw_rules(kind: str, month: date) -> list[Rule]:
             )
         )
     rules.append(_row_count_rule(kind, month, config))
+    if not config["require_every_kind"]:
+        rules.append(
+            Rule(
+                "report_present",
+                f"the month's {kind} report (the month runs without it: require_every_kind is off)",
+                f"select '(no {kind} report)', null::integer, '(file)', '(none)' "
+                "where not exists (select 1 from raw.file_loads "
+                f"where report_kind = '{kind}' and status = 'current' "
+                "and service_month = %(month)s)",
+                params,
+                severity="note",
+            )
+        )
     return rules
 
 
 def _row_count_rule(kind: str, month: date, config: dict) -> Rule:
-    """At least one row, and not far below last month: a header-only file fails (DE-28)."""
+    """The kind's minimum rows, and not far below last month: a header-only file fails (DE-28).
+
+    A kind allowed to be empty is compared with last month only when it has rows: an empty
+    exclusion list after a month with exclusions is a quiet month, not a truncated file.
+    """
     share = float(config["min_row_share_of_previous_month"] or 0)
     require = bool(config["require_every_kind"])
+    fewest = min_rows(kind, config)
     sql = f"""
         with loads as (
             select file_name, service_month, rows_loaded from raw.file_loads
@@ -311,12 +359,18 @@ def _row_count_rule(kind: str, month: date, config: dict) -> Rule:
             '(row count)', this_month.n || ' rows; previous month ' || previous.n
         from this_month cross join previous
         where (this_month.loads > 0 or %(require)s)
-            and (this_month.n = 0 or this_month.n < %(share)s * previous.n)
+            and (this_month.loads = 0 or this_month.n < %(fewest)s
+                or (this_month.n > 0 and this_month.n < %(share)s * previous.n))
     """
-    words = "at least one row" + (
-        f" and at least {share:.0%} of the previous month's rows" if share else ""
-    )
-    return Rule("row_count", words, sql, {"month": month, "share": share, "require": require})
+    if fewest == 0:
+        words = "any number of rows (min_rows 0 in config/quality.yml)"
+        words += f"; when not empty, at least {share:.0%} of last month's rows" if share else ""
+    else:
+        words = "at least one row" if fewest == 1 else f"at least {fewest} rows"
+        words += f" and at least {share:.0%} of the previous month's rows" if share else ""
+    words += "; a report every month (require_every_kind)" if require else ""
+    params = {"month": month, "share": share, "require": require, "fewest": fewest}
+    return Rule("row_count", words, sql, params)
 
 
 STAGING_KEYS = {
@@ -508,6 +562,7 @@ __all__ = [
     "Rule",
     "RuleResult",
     "marts_rules",
+    "min_rows",
     "quality_config",
     "raw_rules",
     "run_rules",
