@@ -24,7 +24,10 @@ from orchestration.settings import project_paths
 log = logging.getLogger("ccm")
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-INTERRUPTED = "interrupted; nothing half-published: marts are swapped in one transaction"
+INTERRUPTED = (
+    "interrupted; marts are swapped in one transaction, so none is half-published, but a "
+    "month published just before the stop may lack fresh billing files: re-run it"
+)
 
 
 def parse_month(text: str) -> date:
@@ -344,6 +347,10 @@ def command_watch(args: argparse.Namespace) -> int:
     from orchestration.lib.summary import month_summary
 
     drop_url = args.drop if "://" in args.drop else str(Path(args.drop).expanduser().resolve())
+    if "://" not in drop_url and not Path(drop_url).is_dir():
+        # A typo in a cron line must not look like a quiet month for ever.
+        print(f"ccm watch: drop folder not found: {drop_url}", file=sys.stderr)
+        return 2
     try:
         refuse_project_folders(drop_url)
     except WatchRefused as refused:

@@ -183,6 +183,25 @@ def test_exclusions_and_not_eligible_may_be_empty_but_a_header_only_vendor_repor
     ]
 
 
+def test_an_empty_exclusion_list_after_a_month_of_exclusions_fails(conn):
+    # Last month: six exclusion rows (at least empty_suspect_after_rows = 5); this month the
+    # list arrives header-only. Billing from it would bill hospice and SNF patients.
+    conn.execute(
+        "insert into raw.file_loads (report_kind, service_month, source_file, file_name, "
+        "file_sha256, file_bytes, status, rows_loaded) values ('exclusions', '2025-02-01', "
+        "'x', 'Exclusion List 2025-02.xlsx', 'feb', 1, 'current', 6)"
+    )
+    conn.execute("delete from raw.exclusions where service_month = %s", (MONTH,))
+    report = _report(run_rules(conn, raw_rules("exclusions", MONTH)))
+    assert len(report.failures) == 1
+    assert "value '0 rows; previous month 6'" in report.failures[0]
+    assert "not empty after a month of 5 or more rows" in report.failures[0]
+
+    conn.execute("update raw.file_loads set rows_loaded = 4 where file_sha256 = 'feb'")
+    quiet = _report(run_rules(conn, raw_rules("exclusions", MONTH)))
+    assert quiet.passed, "an empty list after a month of 4 exclusions is a quiet month"
+
+
 def test_a_month_without_a_report_of_a_kind_passes_with_a_note(conn):
     conn.execute(
         "update raw.file_loads set status = 'superseded' "

@@ -52,7 +52,8 @@ def test_ctrl_c_prints_one_line_and_exits_130(monkeypatch, capsys):
     assert cli.main(["run"]) == 130
     captured = capsys.readouterr()
     assert captured.err == (
-        "interrupted; nothing half-published: marts are swapped in one transaction\n"
+        "interrupted; marts are swapped in one transaction, so none is half-published, but a "
+        "month published just before the stop may lack fresh billing files: re-run it\n"
     )
     assert captured.out == ""
 
@@ -64,3 +65,10 @@ def test_run_help_names_the_new_checks(capsys):
     assert "the drop must hold a report for it" in text
     assert "checked writable before any work" in text
     assert "Ctrl-C stops the run (exit 130)" in text
+
+
+def test_watch_on_a_missing_drop_folder_fails_instead_of_idling(tmp_path, capsys):
+    missing = tmp_path / "no-such-drop"
+    code = cli.main(["watch", "--drop", str(missing), "--once", "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert capsys.readouterr().err.strip() == f"ccm watch: drop folder not found: {missing}"

@@ -59,3 +59,15 @@ def test_workbook_bytes_do_not_depend_on_the_clock(tmp_path, monkeypatch):
     write_workbook(tmp_path / "b.xlsx", sheets)
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
     assert load_workbook(tmp_path / "b.xlsx")["Billing"]["A2"].value == "99490"
+
+
+def test_billing_files_get_the_umask_permissions_not_private_ones(tmp_path):
+    import os
+
+    previous = os.umask(0o022)
+    try:
+        path = tmp_path / "ccm_billing_2025-03.csv"
+        write_csv(path, ["a"], [("1",)])
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o644

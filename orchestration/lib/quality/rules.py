@@ -89,6 +89,7 @@ def quality_config() -> dict:
         "max_minutes_per_entry": 1440,
         "run_great_expectations": True,
         "min_rows": {},
+        "empty_suspect_after_rows": 5,
     }
     path = project_paths().config / "quality.yml"
     return defaults | (load_yaml("quality.yml") if path.exists() else {})
@@ -330,10 +331,13 @@ def raw_rules(kind: str, month: date) -> list[Rule]:
 def _row_count_rule(kind: str, month: date, config: dict) -> Rule:
     """The kind's minimum rows, and not far below last month: a header-only file fails (DE-28).
 
-    A kind allowed to be empty is compared with last month only when it has rows: an empty
-    exclusion list after a month with exclusions is a quiet month, not a truncated file.
+    A kind allowed to be empty may be empty after a quiet month, but not after a month with at
+    least `empty_suspect_after_rows` rows: an exclusion list that drops from a dozen rows to none
+    is far likelier a broken export than a month without hospice or TCM, and billing from it
+    would bill excluded patients.
     """
     share = float(config["min_row_share_of_previous_month"] or 0)
+    suspect = int(config["empty_suspect_after_rows"])
     require = bool(config["require_every_kind"])
     fewest = min_rows(kind, config)
     sql = f"""
@@ -360,16 +364,28 @@ def _row_count_rule(kind: str, month: date, config: dict) -> Rule:
         from this_month cross join previous
         where (this_month.loads > 0 or %(require)s)
             and (this_month.loads = 0 or this_month.n < %(fewest)s
-                or (this_month.n > 0 and this_month.n < %(share)s * previous.n))
+                or (this_month.n < %(share)s * previous.n
+                    and (this_month.n > 0 or previous.n >= %(suspect)s)))
     """
     if fewest == 0:
         words = "any number of rows (min_rows 0 in config/quality.yml)"
-        words += f"; when not empty, at least {share:.0%} of last month's rows" if share else ""
+        words += (
+            f"; at least {share:.0%} of last month's rows when not empty, and not empty after "
+            f"a month of {suspect} or more rows"
+            if share
+            else ""
+        )
     else:
         words = "at least one row" if fewest == 1 else f"at least {fewest} rows"
         words += f" and at least {share:.0%} of the previous month's rows" if share else ""
     words += "; a report every month (require_every_kind)" if require else ""
-    params = {"month": month, "share": share, "require": require, "fewest": fewest}
+    params = {
+        "month": month,
+        "share": share,
+        "require": require,
+        "fewest": fewest,
+        "suspect": suspect,
+    }
     return Rule("row_count", words, sql, params)
 
 
