@@ -188,6 +188,8 @@ def test_de08_a_february_report_dropped_as_march_is_refused(tmp_path):
     assert identity.problem == (
         "months disagree: the report period says February 2025 but the folder name says March 2025"
     )
+    # Refused as March's vendor report, so March stops instead of billing without one.
+    assert (identity.kind, identity.service_month) == ("vendor_billing", date(2025, 3, 1))
 
 
 def test_de09_footers_page_lines_and_blank_rows_are_skipped_and_counted(tmp_path):

@@ -200,9 +200,11 @@ def identify(path: Path, specs: dict[str, KindSpec], drop_root: Path | None = No
     named = [(source, month) for source, month in sources if month]
     for (source_a, month_a), (source_b, month_b) in zip(named, named[1:], strict=False):
         if month_a != month_b:
+            # Filed under the month its name gives, the month it was dropped as: refusing it
+            # must stop that month rather than let it bill without this report.
             return Identity(
                 kind,
-                None,
+                from_name or from_folder,
                 f"months disagree: {source_a} says {month_label(month_a)} "
                 f"but {source_b} says {month_label(month_b)}",
             )
