@@ -238,13 +238,16 @@ def _billing(month: str) -> list[tuple]:
 
 
 def _reasons(month: str) -> dict[str, str]:
+    """The reason each patient-month was not billed (the review list's blocking row)."""
     with warehouse.connect() as conn:
         rows = conn.execute(
             "select patient_acct_no, reason_code from marts_build.ccm_review_list "
-            "where service_month = %s",
+            "where service_month = %s and blocks_billing",
             (f"{month}-01",),
         ).fetchall()
-    return dict(rows)
+    reasons = dict(rows)
+    assert len(reasons) == len(rows), f"more than one blocking reason per patient: {rows}"
+    return reasons
 
 
 @pytest.fixture(scope="module")
@@ -278,7 +281,8 @@ def test_practice_and_vendor_minutes_are_summed_and_explained(seeded, tmp_path):
     with warehouse.connect() as conn:
         row = conn.execute(
             "select practice_minutes, vendor_minutes, family, explanation, code_table_row "
-            "from marts_build.fct_ccm_billing where patient_acct_no = '00000104' and cpt_code = '99439'"
+            "from marts_build.fct_ccm_billing "
+            "where patient_acct_no = '00000104' and cpt_code = '99439'"
         ).fetchone()
     assert row[:3] == (25, 15, "STAFF_NONCOMPLEX")
     assert row[3].startswith("40 staff minutes (practice 25, TE 0, vendor 15) → 99490 + 99439×1")
@@ -344,8 +348,8 @@ def test_consent_and_eligibility_failures_go_to_the_review_list(seeded, tmp_path
     }
     with warehouse.connect() as conn:
         pre_consent = conn.execute(
-            "select minutes_at_stake, pre_consent_minutes, rule_ids from marts_build.ccm_review_list "
-            "where patient_acct_no = '00000123'"
+            "select minutes_at_stake, pre_consent_minutes, rule_ids "
+            "from marts_build.ccm_review_list where patient_acct_no = '00000123'"
         ).fetchone()
     assert pre_consent == (15, 12, "R1.1,E5")
 
@@ -382,8 +386,8 @@ def test_tcm_before_2020_is_barred_even_with_the_switch_off(seeded, tmp_path):
     assert _reasons("2019-03") == {"00000133": "EXCLUDED_TCM"}
     with warehouse.connect() as conn:
         rule = conn.execute(
-            "select rule_id, policy_switch_on, medicare_conflict from marts_build.ccm_exclusion_list "
-            "where service_month = '2019-03-01'"
+            "select rule_id, policy_switch_on, medicare_conflict "
+            "from marts_build.ccm_exclusion_list where service_month = '2019-03-01'"
         ).fetchone()
     assert rule == ("C4", False, True)
 
@@ -397,13 +401,15 @@ def test_threshold_date_policy_dates_the_claim_when_20_minutes_were_reached(seed
 
 
 def test_fqhc_bills_g0511_and_care_plan_oversight_bars_ccm(seeded, tmp_path):
+    # G0181 is care plan oversight, which Medicare bars with CCM (C5) whatever the practice's
+    # home-health switch says.
     _build("2024-06", tmp_path, facility_type="FQHC")
     assert _billing("2024-06") == [("00000150", "G0511", 1, "2024-06-30", 20)]
-    assert _reasons("2024-06") == {"00000135": "EXCLUDED_HOME_HEALTH"}
+    assert _reasons("2024-06") == {"00000135": "EXCLUDED_CPO"}
 
     _build("2024-06", tmp_path, exclude_home_health=False)
     assert _billing("2024-06") == [("00000150", "99490", 1, "2024-06-30", 20)]
-    assert _reasons("2024-06") == {"00000135": "EXCLUDED_HOME_HEALTH"}
+    assert _reasons("2024-06") == {"00000135": "EXCLUDED_CPO"}
 
 
 def test_telephone_encounters_count_for_enrolled_and_are_triaged_for_others(seeded, tmp_path):
@@ -412,8 +418,8 @@ def test_telephone_encounters_count_for_enrolled_and_are_triaged_for_others(seed
     assert _billing("2025-06") == [("00000143", "99490", 1, "2025-06-30", 22)]
     with warehouse.connect() as conn:
         enabled = conn.execute(
-            "select patient_acct_no, minutes_counted, is_counted from marts_build.te_enabled_patients "
-            "where service_month = '2025-06-01'"
+            "select patient_acct_no, minutes_counted, is_counted "
+            "from marts_build.te_enabled_patients where service_month = '2025-06-01'"
         ).fetchall()
         others = conn.execute(
             "select patient_acct_no, suggested_action, suggested_code, chronic_condition_count "

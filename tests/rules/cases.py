@@ -4,6 +4,16 @@ Each case is one patient (its own account number) in one service month. `build_d
 set of cases into eCW-style report files (data/generate.py's write_report), one file per kind
 and month, so the pipeline reads them exactly as it reads a practice's drop. Defaults follow
 §13: enabled, Medicare Part B, consent 2019-01-15, I10 + E11.9, staff minutes, no exclusions.
+
+Every month of a drop costs one full pipeline run (ingest, dbt build and tests, publish), so
+the cases share a few months: one per code-table year that changes the outcome (2019 without
+an add-on, 2020 G2058, 2021 on 99439), 2024-05 for the rules that do not depend on the year,
+and 2025-03/04 for APCM and the field cases. A §13 case whose own month is not one of these
+runs in a month of the same code table, its dates moved with it, and a case whose outcome no
+switch of a configuration changes may run under that configuration (the note says so).
+
+`review` is the exact set of review-list reasons the patient-month gets: the one that blocked
+billing, if any, and every data-quality finding.
 """
 
 from __future__ import annotations
@@ -44,7 +54,7 @@ class Case:
     rules: tuple[str, ...]
     entries: tuple[Entry, ...] = ()
     expected: tuple[tuple[str, int], ...] = ()  # (code, units); empty = nothing billed
-    review: tuple[str, ...] = ()  # review reason codes expected
+    review: tuple[str, ...] = ()  # the exact review reasons of the patient-month
     dos: str | None = None  # expected date of service when billed (default month end)
     consent: dt.date | None | str = dt.date(2019, 1, 15)
     dx: tuple[str, ...] = ("I10", "E11.9")
@@ -57,6 +67,7 @@ class Case:
     ccm_end: dt.date | None = None
     config: str = "default"
     note: str = ""
+    follows: str | None = None  # the case whose patient this is, a month later
     account: str = field(default="", compare=False)
 
 
@@ -83,38 +94,43 @@ def X(kind: str, cpt: str | None, start: str, end: str | None = None, npi: str =
     }
 
 
+UNDER = "UNDER_THRESHOLD"
+
 _CASES = [
-    # §13 public cases: thresholds, units, caps, code tables by year.
-    Case("TC-01", "2021-03", ("R1.1",), (S(19),)),
-    Case("TC-02", "2021-03", ("R1.1", "R6.1"), (S(20),), (("99490", 1),), dos="2021-03-31"),
-    Case("TC-03", "2021-03", ("R1.2",), (S(39),), (("99490", 1),)),
-    Case("TC-04", "2021-03", ("R1.2",), (S(40),), (("99490", 1), ("99439", 1))),
-    Case("TC-05", "2021-03", ("R1.2",), (S(59),), (("99490", 1), ("99439", 1))),
-    Case("TC-06", "2021-03", ("R1.2", "R1.3"), (S(60),), (("99490", 1), ("99439", 2))),
-    Case("TC-07", "2021-03", ("R1.3",), (S(61),), (("99490", 1), ("99439", 2))),
-    Case("TC-08", "2023-05", ("R1.3", "E12"), (S(50), S(45, 20)), (("99490", 1), ("99439", 2))),
+    # §13: thresholds, units and caps on the 2021 code table (§13 runs TC-01..07 in 2021-03).
+    Case("TC-01", "2021-01", ("R1.1",), (S(19),), review=(UNDER,)),
+    Case("TC-02", "2021-01", ("R1.1", "R6.1"), (S(20),), (("99490", 1),), dos="2021-01-31"),
+    Case("TC-03", "2021-01", ("R1.2",), (S(39),), (("99490", 1),)),
+    Case("TC-04", "2021-01", ("R1.2",), (S(40),), (("99490", 1), ("99439", 1))),
+    Case("TC-05", "2021-01", ("R1.2",), (S(59),), (("99490", 1), ("99439", 1))),
+    Case("TC-06", "2021-01", ("R1.2", "R1.3"), (S(60),), (("99490", 1), ("99439", 2))),
+    Case("TC-07", "2021-01", ("R1.3",), (S(61),), (("99490", 1), ("99439", 2))),
+    # The add-on of the year: G2058 in 2020 only, 99439 from 2021-01-01 (none in 2019: TC-11).
     Case("TC-09", "2020-12", ("G2058",), (S(45),), (("99490", 1), ("G2058", 1))),
     Case("TC-10", "2021-01", ("99439",), (S(45),), (("99490", 1), ("99439", 1))),
-    Case("TC-11", "2019-06", ("99490",), (S(45),), (("99490", 1),)),
-    Case("TC-13", "2023-05", ("R2.1",), (S(59),), (("99490", 1), ("99439", 1)), complex_flag=True),
-    Case("TC-14", "2023-05", ("99487", "E12"), (S(60),), (("99487", 1),), complex_flag=True),
-    Case("TC-15", "2023-05", ("R1.2",), (S(89),), (("99487", 1),), complex_flag=True),
-    Case("TC-16", "2023-05", ("99489",), (S(90),), (("99487", 1), ("99489", 1)), complex_flag=True),
+    # Complex CCM needs the flag and 60 minutes (§13 runs TC-08 in 2022-08, TC-13..17 in
+    # 2023-05; the 99439 and 99487/99489 rows are the same in 2024).
+    Case("TC-08", "2024-05", ("R1.3", "E12"), (S(50), S(45, 20)), (("99490", 1), ("99439", 2))),
+    Case("TC-13", "2024-05", ("R2.1",), (S(59),), (("99490", 1), ("99439", 1)), complex_flag=True),
+    Case("TC-14", "2024-05", ("99487", "E12"), (S(60),), (("99487", 1),), complex_flag=True),
+    Case("TC-15", "2024-05", ("R1.2",), (S(89),), (("99487", 1),), complex_flag=True),
+    Case("TC-16", "2024-05", ("99489",), (S(90),), (("99487", 1), ("99489", 1)), complex_flag=True),
     Case(
         "TC-17",
-        "2023-05",
+        "2024-05",
         ("R1.2", "R1.4"),
         (S(60), S(65, 20)),
         (("99487", 1), ("99489", 2)),
         complex_flag=True,
     ),
-    Case("TC-21", "2022-04", ("D5", "R2.2"), (P(25), S(10)), (("99490", 1),)),
+    # D5: P=25 is under 99491's 30 and counts as staff time: 35 -> 99490 (§13: 2022-04).
+    Case("TC-21", "2024-05", ("D5", "R2.2"), (P(25), S(10)), (("99490", 1),)),
     Case(
         "TC-23",
         "2024-05",
         ("E5",),
         (S(12, 3), S(15, 20)),
-        review=("UNDER_THRESHOLD",),
+        review=(UNDER,),
         consent=dt.date(2024, 5, 15),
     ),
     Case(
@@ -128,42 +144,56 @@ _CASES = [
     Case("TC-25", "2024-05", ("E3",), (V(30),), review=("NO_CONSENT",), consent=None),
     Case(
         "TC-26",
-        "2024-09",
+        "2024-05",
         ("P1", "C14"),
         (S(25),),
         review=("EXCLUDED_HOSPICE",),
-        exclusions=(X("Hospice", None, "2024-09-12"),),
+        exclusions=(X("Hospice", None, "2024-05-12"),),
+        note="§13: election 2024-09-12 in 2024-09",
     ),
+    # R9.2 (4): the practice re-entered the vendor's 15 minutes on the vendor total's date (the
+    # month end, R9.6): kept once, 15 < 20. The same minutes on another day are other work.
     Case(
         "TC-30",
-        "2025-02",
+        "2025-03",
         ("R9.2(4)",),
+        (S(15, 31), V(15)),
+        review=("PROBABLE_DUPLICATE", UNDER),
+        note="§13: 2025-02",
+    ),
+    Case(
+        "R9.2(4)-OTHER-DAY",
+        "2025-03",
+        ("R9.2(4)", "R9.1"),
         (S(15, 14), V(15)),
-        review=("PROBABLE_DUPLICATE",),
+        (("99490", 1),),
     ),
     Case(
         "TC-31",
-        "2024-03",
+        "2024-05",
         ("P1",),
         (S(30),),
         review=("EXCLUDED_TCM",),
-        exclusions=(X("TCM", "99495", "2024-03-05"),),
+        exclusions=(X("TCM", "99495", "2024-05-05"),),
+        note="§13: TCM 2024-03-05 in 2024-03",
     ),
     Case(
         "TC-35",
-        "2024-06",
+        "2024-05",
         ("C5",),
         (S(25),),
         review=("EXCLUDED_CPO",),
-        exclusions=(X("Home Health", "G0181", "2024-06-03"),),
+        exclusions=(X("Home Health", "G0181", "2024-05-03"),),
+        note="G0181 is care plan oversight (C5) whatever the category column says",
     ),
     Case(
         "TC-36",
-        "2024-07",
+        "2024-05",
         ("C13", "P1"),
         (S(30),),
         review=("EXCLUDED_SNF",),
-        exclusions=(X("SNF", "99306", "2024-07-01", "2024-07-20"),),
+        exclusions=(X("SNF", "99306", "2024-05-01", "2024-05-20"),),
+        note="§13: stay 2024-07-01..20 in 2024-07",
     ),
     Case(
         "TC-37",
@@ -224,6 +254,7 @@ _CASES = [
         review=("NOT_MEDICARE",),
         insurance="AARP Medicare Complete",
     ),
+    # R6.2: the 20 minutes after death are dropped; 25 before it bill, dated at death.
     Case(
         "E10-DEATH",
         "2024-05",
@@ -233,6 +264,7 @@ _CASES = [
         dos="2024-05-10",
         death=dt.date(2024, 5, 10),
     ),
+    # R6.9: a revocation takes effect at the end of its month.
     Case(
         "R6.9-REVOKED",
         "2024-05",
@@ -250,6 +282,14 @@ _CASES = [
         ccm_end=dt.date(2024, 4, 20),
     ),
     Case("E1-NOT-ENROLLED", "2024-05", ("E1",), (S(30),), review=("NOT_ENROLLED",), enabled=False),
+    Case(
+        "C6-G0182",
+        "2024-05",
+        ("C6",),
+        (S(25),),
+        review=("EXCLUDED_CPO",),
+        exclusions=(X("Hospice", "G0182", "2024-05-03"),),
+    ),
     # Field cases (field_cases.md), 2025-03 unless stated.
     Case(
         "CCM-01",
@@ -288,7 +328,29 @@ _CASES = [
         ("C14",),
         (V(45),),
         review=("EXCLUDED_HOSPICE",),
+        follows="CCM-04",
         note="hospice from CCM-04's March report, no end date: April stays excluded",
+    ),
+    # CCM-04's "until a hospice end date appears": TC-26's patient, whose 2024-05 election had
+    # no end, is discharged from hospice on 2024-08-31 by a later report and bills again.
+    Case(
+        "CCM-04-ENDED",
+        "2025-03",
+        ("C14", "P1"),
+        (S(25),),
+        (("99490", 1),),
+        exclusions=(X("Hospice", None, "2024-05-12", "2024-08-31"),),
+        follows="TC-26",
+    ),
+    # P1 holds a month only when the service was billed or active in it: a February SNF stay
+    # on the March report does not hold March.
+    Case(
+        "P1-OTHER-MONTH",
+        "2025-03",
+        ("P1",),
+        (S(25),),
+        (("99490", 1),),
+        exclusions=(X("SNF", "99308", "2025-02-10", "2025-02-20"),),
     ),
     Case("CCM-05", "2025-03", ("R1.5", "C2", "E12"), (V(65),), (("99487", 1),), complex_flag=True),
     Case("CCM-06", "2025-03", ("R1.6", "C3", "R2.2"), (P(32), S(25)), (("99490", 1), ("99439", 1))),
@@ -300,14 +362,14 @@ _CASES = [
         review=("EXCLUDED_HOSPICE",),
         exclusions=(X("Hospice", None, "2025-03-02"),),
     ),
-    Case("CCM-08-19", "2025-03", ("R1.1",), (S(19),), review=("UNDER_THRESHOLD",)),
+    Case("CCM-08-19", "2025-03", ("R1.1",), (S(19),), review=(UNDER,)),
     Case("CCM-08-95", "2025-03", ("R1.3",), (S(50), S(45, 20)), (("99490", 1), ("99439", 2))),
     Case(
         "CCM-09",
         "2025-03",
         ("D1", "D2", "R9.7"),
         (S(12, -2), S(11, 3)),
-        review=("UNDER_THRESHOLD",),
+        review=(UNDER,),
         note="12 min dated 2025-02-26 stay in February",
     ),
     Case("CCM-10", "2025-03", ("E3", "R4.6"), (V(23),), review=("NO_CONSENT",), consent=None),
@@ -316,20 +378,17 @@ _CASES = [
         "2025-03",
         ("E5",),
         (S(15, 3), S(10, 25)),
-        review=("UNDER_THRESHOLD",),
+        review=(UNDER,),
         consent=dt.date(2025, 3, 20),
     ),
+    # An unmapped role stops the load instead (field case CCM-12; tests/quality), so only the
+    # mapped non-clinical roles reach the rules.
     Case(
         "CCM-12",
         "2025-03",
         ("D3", "R9.5"),
-        (
-            S(15, 5, role="Health Coach"),
-            S(10, 6),
-            S(5, 7, role="Scheduler"),
-            S(4, 8, role="Wizard"),
-        ),
-        review=("UNDER_THRESHOLD", "NON_CLINICAL_MINUTES", "UNKNOWN_ROLE"),
+        (S(15, 5, role="Health Coach"), S(10, 6), S(5, 7, role="Scheduler")),
+        review=(UNDER, "NON_CLINICAL_MINUTES"),
     ),
     Case(
         "CCM-14",
@@ -372,30 +431,25 @@ _CASES = [
             S(8, 9, source="TE", role="MD", staff=ALPHA, reason="Phone visit billed 98016"),
             S(15, 10),
         ),
-        review=("UNDER_THRESHOLD", "BILLED_SEPARATELY"),
+        review=(UNDER, "BILLED_SEPARATELY"),
     ),
     Case("TC-43", "2025-04", ("R5.1",), (S(12, 9, source="TE"), S(10, 10)), (("99490", 1),)),
-    Case(
-        "C6-G0182",
-        "2024-06",
-        ("C6",),
-        (S(25),),
-        review=("EXCLUDED_CPO",),
-        exclusions=(X("Hospice", "G0182", "2024-06-03"),),
-    ),
-    # Policy switches, both positions: the same inputs under the "switches" configuration.
+    # Policy switches in both positions: each "switches" case has a default twin with the
+    # same inputs. Under THRESHOLD_DATE the claim is dated the day the last billed increment
+    # was reached (R6.1): the practitioner's own minutes for 99491/99437.
     Case(
         "TC-18",
-        "2022-04",
+        "2024-05",
         ("POLICY_FAMILY", "R1.6"),
         (P(30), S(25, 5)),
         (("99491", 1),),
+        dos="2024-05-12",
         config="switches",
-        note="PRACTITIONER_FIRST",
+        note="PRACTITIONER_FIRST (§13: 2022-04)",
     ),
     Case(
         "TC-18-DEFAULT",
-        "2022-04",
+        "2024-05",
         ("POLICY_FAMILY", "R1.6"),
         (P(30), S(25, 5)),
         (("99490", 1), ("99439", 1)),
@@ -403,20 +457,47 @@ _CASES = [
     ),
     Case(
         "TC-19",
-        "2022-04",
-        ("99437", "R2.3"),
+        "2024-05",
+        ("99437",),
         (P(60),),
         (("99491", 1), ("99437", 1)),
+        dos="2024-05-12",
+        config="switches",
+        note="§13: 2022-04",
+    ),
+    # R2.3: 130 practitioner minutes earn three 99437 units; the cap bills two, reached with
+    # 90 minutes on the 20th.
+    Case(
+        "R2.3-CAP",
+        "2024-05",
+        ("99437", "R2.3"),
+        (P(70), P(60, 20)),
+        (("99491", 1), ("99437", 2)),
+        dos="2024-05-20",
         config="switches",
     ),
     Case(
         "TC-32",
-        "2024-03",
+        "2024-05",
         ("C4", "EXCLUDE_TCM"),
         (S(30),),
         (("99490", 1),),
-        exclusions=(X("TCM", "99495", "2024-03-05"),),
+        dos="2024-05-10",
+        exclusions=(X("TCM", "99495", "2024-05-05"),),
         config="switches",
+        note="§13: 2024-03",
+    ),
+    # TC-11 shares TC-33's 2019 month: neither switch changes a staff-only month, and the date
+    # of service is the day the base threshold was reached, no add-on code being in force.
+    Case(
+        "TC-11",
+        "2019-03",
+        ("99490",),
+        (S(45),),
+        (("99490", 1),),
+        dos="2019-03-10",
+        config="switches",
+        note="§13: 2019-06 under the defaults",
     ),
     Case(
         "TC-33",
@@ -429,54 +510,53 @@ _CASES = [
     ),
     Case(
         "TC-34",
-        "2024-06",
+        "2024-05",
         ("C15", "EXCLUDE_HH"),
         (S(25),),
         (("99490", 1),),
-        exclusions=(X("Home Health", None, "2024-06-01", "2024-06-30"),),
+        dos="2024-05-10",
+        exclusions=(X("Home Health", None, "2024-05-01", "2024-05-31"),),
         config="switches",
+        note="§13: 2024-06",
     ),
     Case(
         "TC-34-DEFAULT",
-        "2024-06",
+        "2024-05",
         ("EXCLUDE_HH", "P1"),
         (S(25),),
         review=("EXCLUDED_HOME_HEALTH",),
-        exclusions=(X("Home Health", None, "2024-06-01", "2024-06-30"),),
+        exclusions=(X("Home Health", None, "2024-05-01", "2024-05-31"),),
     ),
     Case(
         "TC-45",
-        "2024-11",
+        "2024-05",
         ("R6.1", "DOS_POLICY"),
         (S(10, 5), S(15, 18), S(5, 25)),
         (("99490", 1),),
-        dos="2024-11-18",
+        dos="2024-05-18",
         config="switches",
+        note="§13: 2024-11, threshold reached on the 18th",
     ),
     Case(
         "TC-45-DEFAULT",
-        "2024-11",
+        "2024-05",
         ("R6.1", "DOS_POLICY"),
         (S(10, 5), S(15, 18), S(5, 25)),
         (("99490", 1),),
-        dos="2024-11-30",
+        dos="2024-05-31",
     ),
-    None,
-]
-
-# MAX_ALLOWED compares the year's estimates: P=35, S=30 → staff 65 min = 99490 + 99439×2
-# ($152.35) against 99491 ($82.16): the staff family pays more and wins.
-_CASES[-1] = Case(
-    "MAX-ALLOWED",
-    "2025-03",
-    ("POLICY_FAMILY", "§8"),
-    (P(35), S(30)),
-    (("99490", 1), ("99439", 2)),
-    config="max_allowed",
-)
-# P=30 alone: 99491 ($82.16) pays more than 99490 ($60.49), so MAX_ALLOWED bills 99491
-# where STAFF_FIRST bills 99490 on the same 30 minutes (D5).
-_CASES.append(
+    # MAX_ALLOWED compares the year's estimates: P=35, S=30 -> staff 65 min = 99490 + 99439x2
+    # ($152.35) against 99491 ($82.16): the staff family pays more and wins.
+    Case(
+        "MAX-ALLOWED",
+        "2025-03",
+        ("POLICY_FAMILY", "§8"),
+        (P(35), S(30)),
+        (("99490", 1), ("99439", 2)),
+        config="max_allowed",
+    ),
+    # P=30 alone: 99491 ($82.16) pays more than 99490 ($60.49), so MAX_ALLOWED bills 99491
+    # where STAFF_FIRST bills 99490 on the same 30 minutes (D5).
     Case(
         "MAX-ALLOWED-P",
         "2025-03",
@@ -484,11 +564,9 @@ _CASES.append(
         (P(30),),
         (("99491", 1),),
         config="max_allowed",
-    )
-)
-_CASES.append(
-    Case("MAX-ALLOWED-P-DEFAULT", "2025-03", ("POLICY_FAMILY", "D5"), (P(30),), (("99490", 1),))
-)
+    ),
+    Case("MAX-ALLOWED-P-DEFAULT", "2025-03", ("POLICY_FAMILY", "D5"), (P(30),), (("99490", 1),)),
+]
 
 CONFIGS: dict[str, dict] = {
     "default": {},
@@ -503,17 +581,17 @@ CONFIGS: dict[str, dict] = {
 
 
 def _numbered(cases: list[Case]) -> list[Case]:
-    numbered = []
+    """Give each case its own account; a case that follows another takes that one's."""
+    accounts: dict[str, str] = {}
     for index, case in enumerate(cases, start=1):
-        object.__setattr__(case, "account", f"{70000 + index:08d}")
-        numbered.append(case)
-    return numbered
+        account = accounts[case.follows] if case.follows else f"{70000 + index:08d}"
+        object.__setattr__(case, "account", account)
+        accounts[case.case_id] = account
+    return cases
 
 
 CASES = _numbered(_CASES)
 BY_ID = {case.case_id: case for case in CASES}
-# CCM-04-APRIL is the same patient as CCM-04, a month later.
-object.__setattr__(BY_ID["CCM-04-APRIL"], "account", BY_ID["CCM-04"].account)
 
 
 def month_first(month: str) -> dt.date:
@@ -628,6 +706,5 @@ def build_drop(cases: list[Case], drop: Path) -> list[Path]:
 
 
 def cases_for(config: str) -> list[Case]:
-    chosen = [case for case in CASES if case.config == config]
-    # CCM-04-APRIL needs CCM-04's March hospice report in the same drop.
-    return chosen
+    """The cases run under one policy configuration: one drop, one `ccm run`."""
+    return [case for case in CASES if case.config == config]

@@ -133,35 +133,53 @@ described as (
 
 base_lines as (
     select
-        described.*,
-        described.base_code as cpt_code,
+        service_month,
+        patient_acct_no,
+        family,
+        base_code as cpt_code,
         1 as units,
-        concat_ws(',', 'R1.1', 'R1.7', described.common_rule_ids) as rule_ids,
-        described.base_code
-        || ' '
-        || described.base_effective_from
-        || '..'
-        || coalesce(described.base_effective_to::text, '')
-            as code_table_row
+        date_of_service,
+        service_period_start,
+        qualifying_minutes,
+        staff_minutes,
+        practitioner_minutes,
+        practice_minutes,
+        te_minutes,
+        vendor_minutes,
+        minutes_unbilled,
+        alternatives_considered,
+        concat_ws(',', 'R1.1', 'R1.7', common_rule_ids) as rule_ids,
+        base_code || ' ' || base_effective_from || '..' || coalesce(base_effective_to::text, '')
+            as code_table_row,
+        explanation
     from described
 ),
 
 add_on_lines as (
     select
-        described.*,
-        described.add_on_code as cpt_code,
-        described.add_on_units as units,
+        service_month,
+        patient_acct_no,
+        family,
+        add_on_code as cpt_code,
+        add_on_units as units,
+        date_of_service,
+        service_period_start,
+        qualifying_minutes,
+        staff_minutes,
+        practitioner_minutes,
+        practice_minutes,
+        te_minutes,
+        vendor_minutes,
+        minutes_unbilled,
+        alternatives_considered,
         concat_ws(
-            ',',
-            'R1.2',
-            'R1.4',
-            case when described.is_capped then 'R1.3' end,
-            described.common_rule_ids
+            ',', 'R1.2', 'R1.4', case when is_capped then 'R1.3' end, common_rule_ids
         ) as rule_ids,
-        described.add_on_code || ' ' || described.add_on_effective_from || '..'
-        || coalesce(described.add_on_effective_to::text, '') as code_table_row
+        add_on_code || ' ' || add_on_effective_from || '..'
+        || coalesce(add_on_effective_to::text, '') as code_table_row,
+        explanation
     from described
-    where described.add_on_units > 0
+    where add_on_units > 0
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- TCM under PERIOD scope reaches 30 days back, so the previous two months' reports are read;
--- a hospice election without an end date holds every later month (CCM-04), so it is read from
--- any earlier report.
+-- a hospice election holds every later month until a report gives its end date (CCM-04), so
+-- hospice rows are read from any earlier report.
 with
 
 exclusions as (
@@ -10,7 +10,7 @@ exclusions as (
         service_month <= ({{ month_start() }} + interval '1 month')::date
         and (
             service_month >= ({{ month_start() }} - interval '2 month')::date
-            or (upper(exclusion_type_reported) like '%HOSPICE%' and service_end_date is null)
+            or upper(exclusion_type_reported) like '%HOSPICE%'
         )
         and patient_acct_no is not null
 ),
@@ -62,9 +62,25 @@ typed as (
             = by_alias.match_value
 ),
 
--- P3: TCM counts in the month of its claim date (or in every month of its 30-day period when
--- tcm_month_scope = PERIOD); other stays count in every month their dates overlap, and the
--- month's own report is taken at its word when a row carries no dates.
+-- The newest report's row of a stay (patient, type, code and start date) stands for it, so a
+-- later report that gives a hospice election its end date ends the exclusion; a row without
+-- dates stands for its own report only.
+latest_report as (
+    select
+        *,
+        row_number() over (
+            partition by
+                patient_acct_no, exclusion_type, cpt_code, service_date,
+                case when service_date is null then service_month end
+            order by service_month desc, load_id desc, source_row asc
+        ) as report_rank
+    from typed
+),
+
+-- P1: an exclusion holds the month it was billed or active in. TCM counts in the month of its
+-- claim date, or in every month of its 30-day period when tcm_month_scope = PERIOD (P3); an
+-- open hospice election in every month from its start; other stays in every month their
+-- dates overlap. A row without dates is taken at its word for its own report's month.
 in_month as (
     select
         *,
@@ -78,29 +94,18 @@ in_month as (
                                 and service_date + 29 >= {{ month_start() }}
                         else service_date between {{ month_start() }} and {{ month_end() }}
                     end
-            when
-                exclusion_type = 'HOSPICE' and service_date is not null and service_end_date is null
-                then service_date <= {{ month_end() }}
             when service_date is not null
-                then (
+                then
                     service_date <= {{ month_end() }}
-                    and coalesce(service_end_date, service_date) >= {{ month_start() }}
-                )
-                or service_month = {{ month_start() }}
+                    and coalesce(
+                        service_end_date,
+                        case when exclusion_type = 'HOSPICE' then date '9999-12-31' end,
+                        service_date
+                    ) >= {{ month_start() }}
             else service_month = {{ month_start() }}
         end as is_in_month
-    from typed
-),
-
-deduplicated as (
-    select
-        *,
-        row_number() over (
-            partition by patient_acct_no, exclusion_type, cpt_code, service_date, service_end_date
-            order by service_month desc, load_id desc, source_row asc
-        ) as dedup_rank
-    from in_month
-    where is_in_month
+    from latest_report
+    where report_rank = 1
 ),
 
 -- C8/C9: PCM and APCM bar CCM only when the same practitioner bills them; a row naming
@@ -108,24 +113,24 @@ deduplicated as (
 classified as (
     select
         {{ month_start() }} as service_month,
-        deduplicated.patient_acct_no,
-        deduplicated.patient_name,
-        deduplicated.exclusion_type,
-        deduplicated.exclusion_type_reported,
-        deduplicated.cpt_code,
-        deduplicated.service_date,
-        deduplicated.service_end_date,
-        deduplicated.provider_name,
-        deduplicated.provider_npi,
-        deduplicated.exclusion_type in ('PCM', 'APCM')
+        in_month.patient_acct_no,
+        in_month.patient_name,
+        in_month.exclusion_type,
+        in_month.exclusion_type_reported,
+        in_month.cpt_code,
+        in_month.service_date,
+        in_month.service_end_date,
+        in_month.provider_name,
+        in_month.provider_npi,
+        in_month.exclusion_type in ('PCM', 'APCM')
         and (
-            deduplicated.provider_npi <> patients.provider_npi
+            in_month.provider_npi <> patients.provider_npi
             or (
-                deduplicated.provider_npi is null
-                and lower(deduplicated.provider_name) <> lower(patients.provider_name)
+                in_month.provider_npi is null
+                and lower(in_month.provider_name) <> lower(patients.provider_name)
             )
         ) as is_other_practitioner,
-        case deduplicated.exclusion_type
+        case in_month.exclusion_type
             when 'HOME_HEALTH' then {{ policy_flag('exclude_home_health') }}
             when 'TCM' then {{ policy_flag('exclude_tcm') }}
             when 'SNF' then {{ policy_flag('exclude_snf') }}
@@ -134,16 +139,16 @@ classified as (
             else true
         end as is_switch_on,
         coalesce(
-            {{ month_start() }} between deduplicated.cms_barred_from
-            and coalesce(deduplicated.cms_barred_to, date '9999-12-31'),
+            {{ month_start() }} between in_month.cms_barred_from
+            and coalesce(in_month.cms_barred_to, date '9999-12-31'),
             false
         ) as is_cms_barred,
-        deduplicated.cms_rule_id,
-        deduplicated.load_id,
-        deduplicated.source_row
-    from deduplicated
-    left join patients on deduplicated.patient_acct_no = patients.patient_acct_no
-    where dedup_rank = 1
+        in_month.cms_rule_id,
+        in_month.load_id,
+        in_month.source_row
+    from in_month
+    left join patients on in_month.patient_acct_no = patients.patient_acct_no
+    where in_month.is_in_month
 ),
 
 final as (

@@ -11,7 +11,7 @@ overrides as (
     select
         reason,
         upper(icd10_code) as icd10_code,
-        upper(action) as action
+        upper(action) as override_action
     from {{ ref('chronic_condition_overrides') }}
     where
         effective_from <= {{ month_end() }}
@@ -34,7 +34,7 @@ matched as (
         codes.is_chronic_ccir,
         coalesce(codes.is_chronic_ccir, category_rating.is_category_chronic, false)
             as is_chronic_ahrq,
-        coalesce(by_code.action, by_category.action) as override_action,
+        coalesce(by_code.override_action, by_category.override_action) as override_action,
         coalesce(by_code.reason, by_category.reason) as override_reason
     from codes
     left join category_rating on codes.category = category_rating.category

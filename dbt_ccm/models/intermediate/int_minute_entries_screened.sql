@@ -26,7 +26,7 @@ keyed as (
             else concat_ws(
                 '|', entries.minutes_source, entries.activity_date,
                 lower(coalesce(entries.staff_name, '')), coalesce(entries.minutes, -1),
-                lower(coalesce(entries.activity, '')), lower(coalesce(entries.program, '')),
+                lower(coalesce(entries.activity, '')), lower(coalesce(entries.care_program, '')),
                 upper(coalesce(entries.staff_role, ''))
             )
         end as dedup_key
@@ -43,35 +43,6 @@ ranked as (
     from keyed
 ),
 
--- R9.2 (4): the vendor report carries totals only, so a practice or TE entry of exactly the
--- vendor total's minutes in the same month is taken as the practice re-entering vendor work:
--- the vendor entry is kept, the practice one set aside and the month flagged for review (TC-30).
-vendor_matches as (
-    select
-        practice.minute_entry_id,
-        row_number() over (
-            partition by vendor.minute_entry_id
-            order by practice.activity_date, practice.minute_entry_id
-        ) as match_rank
-    from ranked as practice
-    inner join ranked as vendor
-        on
-            practice.patient_acct_no = vendor.patient_acct_no
-            and practice.minutes = vendor.minutes
-    where
-        practice.minutes_source <> 'VENDOR'
-        and vendor.minutes_source = 'VENDOR'
-        and practice.dedup_rank = 1
-        and vendor.dedup_rank = 1
-        and practice.activity_date between {{ month_start() }} and {{ month_end() }}
-),
-
-probable_duplicates as (
-    select distinct minute_entry_id
-    from vendor_matches
-    where match_rank = 1
-),
-
 -- Vendor totals carry no dates; for a patient who died mid-month the total is dated at death
 -- rather than dropped, and flagged for review.
 dated as (
@@ -80,7 +51,6 @@ dated as (
         patients.consent_date,
         patients.date_of_death,
         patients.provider_name as patient_provider,
-        probable_duplicates.minute_entry_id is not null as is_probable_duplicate,
         case
             when
                 ranked.minutes_source = 'VENDOR'
@@ -90,8 +60,46 @@ dated as (
         end as counted_date
     from ranked
     left join patients on ranked.patient_acct_no = patients.patient_acct_no
+),
+
+-- R9.2 (4): a practice or TE entry of the same patient, date and minutes as a vendor entry is
+-- taken as the practice re-entering vendor work: the vendor entry is kept, the other set aside
+-- and the month flagged for review (TC-30). A totals-only vendor report has one entry dated at
+-- month end (R9.6) and no activity text, so date and minutes are all there is to compare; the
+-- same minutes on another day are separate work and are summed (R9.1).
+vendor_matches as (
+    select
+        practice.minute_entry_id,
+        row_number() over (
+            partition by vendor.minute_entry_id
+            order by practice.minute_entry_id
+        ) as match_rank
+    from dated as practice
+    inner join dated as vendor
+        on
+            practice.patient_acct_no = vendor.patient_acct_no
+            and practice.counted_date = vendor.counted_date
+            and practice.minutes = vendor.minutes
+    where
+        practice.minutes_source <> 'VENDOR'
+        and vendor.minutes_source = 'VENDOR'
+        and practice.dedup_rank = 1
+        and vendor.dedup_rank = 1
+),
+
+probable_duplicates as (
+    select distinct minute_entry_id
+    from vendor_matches
+    where match_rank = 1
+),
+
+flagged as (
+    select
+        dated.*,
+        probable_duplicates.minute_entry_id is not null as is_probable_duplicate
+    from dated
     left join probable_duplicates
-        on ranked.minute_entry_id = probable_duplicates.minute_entry_id
+        on dated.minute_entry_id = probable_duplicates.minute_entry_id
 ),
 
 screened as (
@@ -104,8 +112,8 @@ screened as (
             when dedup_rank > 1 then 'DUPLICATE'
             when is_probable_duplicate then 'PROBABLE_DUPLICATE'
             when
-                program is not null and upper(program) not like '%CCM%'
-                and upper(program) not like '%CHRONIC CARE%'
+                care_program is not null and upper(care_program) not like '%CCM%'
+                and upper(care_program) not like '%CHRONIC CARE%'
                 then 'NOT_CCM_PROGRAM'
             when coalesce(minutes, 0) <= 0 then 'NO_DURATION'
             when role_category is null then 'UNKNOWN_ROLE'
@@ -120,7 +128,7 @@ screened as (
             when consent_date is not null and counted_date < consent_date then 'BEFORE_CONSENT'
             when date_of_death is not null and counted_date > date_of_death then 'AFTER_DEATH'
         end as drop_reason
-    from dated
+    from flagged
 ),
 
 final as (
@@ -142,7 +150,7 @@ final as (
         canonical_role,
         role_category,
         activity,
-        program,
+        care_program,
         encounter_id,
         entry_provider,
         billed_code,

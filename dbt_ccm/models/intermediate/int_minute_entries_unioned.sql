@@ -26,7 +26,7 @@ practice as (
         staff_name,
         staff_role,
         activity,
-        program,
+        care_program,
         cast(null as text) as encounter_id,
         cast(null as text) as entry_provider,
         cast(null as text) as billed_code
@@ -54,7 +54,7 @@ telephone as (
         coalesce(te.staff_name, te.provider_name) as staff_name,
         te.staff_role,
         te.reason as activity,
-        cast(null as text) as program,
+        cast(null as text) as care_program,
         te.encounter_id,
         te.provider_name as entry_provider,
         (
@@ -85,7 +85,7 @@ vendor as (
         care_manager as staff_name,
         coalesce(care_manager_role, 'CM') as staff_role,
         'vendor monthly total (vendor detail not provided)' as activity,
-        'CCM' as program,
+        'CCM' as care_program,
         cast(null as text) as encounter_id,
         billing_provider as entry_provider,
         cast(null as text) as billed_code

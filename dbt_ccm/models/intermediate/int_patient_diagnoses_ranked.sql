@@ -17,11 +17,11 @@ problem_list as (
         patients.patient_acct_no,
         upper(btrim(code.value)) as icd10_code,
         1 as source_rank,
-        code.position
+        code.code_position
     from patients
     cross join
         lateral unnest(string_to_array(patients.chronic_conditions, ';'))
-        with ordinality as code (value, position)
+        with ordinality as code (value, code_position)
     where btrim(code.value) <> ''
 ),
 
@@ -31,12 +31,13 @@ te_codes as (
         upper(btrim(code.value)) as icd10_code,
         2 as source_rank,
         row_number() over (
-            partition by te.patient_acct_no order by te.encounter_date, te.source_row, code.position
-        ) as position
+            partition by te.patient_acct_no
+            order by te.encounter_date, te.source_row, code.code_position
+        ) as code_position
     from {{ ref('stg_ecw__telephone_encounters') }} as te
     cross join
         lateral unnest(string_to_array(te.icd_codes, ';'))
-        with ordinality as code (value, position)
+        with ordinality as code (value, code_position)
     where
         te.encounter_date between {{ month_start() }} and {{ month_end() }}
         and te.patient_acct_no is not null
@@ -54,9 +55,9 @@ first_seen as (
         patient_acct_no,
         icd10_code,
         source_rank,
-        position
+        code_position
     from unioned
-    order by patient_acct_no, icd10_code, source_rank, position
+    order by patient_acct_no, icd10_code, source_rank, code_position
 ),
 
 classified as (
@@ -84,7 +85,7 @@ final as (
             when is_chronic
                 then row_number() over (
                     partition by patient_acct_no, is_chronic
-                    order by source_rank, position, icd10_code
+                    order by source_rank, code_position, icd10_code
                 )
         end as dx_rank
     from classified

@@ -45,13 +45,14 @@ chronic_codes as (
     where is_chronic
 ),
 
--- E6 on the TE's own diagnoses plus the list's problem list, by 3-character category, chronic
--- per AHRQ CCIR and the practice seed.
-conditions as (
+-- Materialised so the code set is hashed once: the planner estimates `not_enabled` at one
+-- row, and with the unnest inlined it rescanned all ICD-10-CM codes per TE (82 s for 1,839
+-- TEs at bench scale 0.02 in dbt, about 1 s this way).
+not_enabled_codes as materialized (
     select
         not_enabled.load_id,
         not_enabled.source_row,
-        count(distinct chronic_codes.category) as chronic_condition_count
+        upper(btrim(code.value)) as icd10_code
     from not_enabled
     cross join
         lateral unnest(
@@ -59,8 +60,18 @@ conditions as (
                 concat_ws(';', not_enabled.icd_codes, not_enabled.chronic_conditions), ';'
             )
         ) as code (value)
-    inner join chronic_codes on upper(btrim(code.value)) = chronic_codes.code
-    group by not_enabled.load_id, not_enabled.source_row
+),
+
+-- E6 on the TE's own diagnoses plus the list's problem list, by 3-character category, chronic
+-- per AHRQ CCIR and the practice seed.
+conditions as (
+    select
+        not_enabled_codes.load_id,
+        not_enabled_codes.source_row,
+        count(distinct chronic_codes.category) as chronic_condition_count
+    from not_enabled_codes
+    inner join chronic_codes on not_enabled_codes.icd10_code = chronic_codes.code
+    group by not_enabled_codes.load_id, not_enabled_codes.source_row
 ),
 
 roles as (

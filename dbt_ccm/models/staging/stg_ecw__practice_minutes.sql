@@ -26,7 +26,7 @@ final as (
         {{ blank_to_null('staff_name') }} as staff_name,
         {{ blank_to_null('staff_role') }} as staff_role,
         {{ blank_to_null('activity') }} as activity,
-        {{ blank_to_null('program') }} as program
+        {{ blank_to_null('program') }} as care_program
     from source
 )
 
