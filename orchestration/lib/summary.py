@@ -8,6 +8,7 @@ from datetime import date
 import psycopg
 
 from orchestration.lib.ingest import ENTRY_DATE_COLUMNS
+from orchestration.lib.raw_tables import REPORT_KINDS
 
 
 @dataclass
@@ -20,6 +21,7 @@ class MonthSummary:
     rejected_rows: int = 0
     quarantined_files: int = 0
     rows_outside_month: dict[str, int] = field(default_factory=dict)  # by report kind
+    missing_kinds: list[str] = field(default_factory=list)  # no current report this month
 
     @property
     def excluded(self) -> int:
@@ -57,7 +59,17 @@ class MonthSummary:
             f"  rejected rows {self.rejected_rows}, quarantined files {self.quarantined_files}",
             f"  rows dated outside the month {outside}"
             + (f" ({by_kind}), not billed in {self.service_month:%Y-%m}" if outside else ""),
-        ]
+        ] + (
+            # Allowed (require_every_kind off, or the close day passed) but never quiet: a
+            # month billed without the vendor report bills fewer patients than it should.
+            [
+                "  INCOMPLETE: billed without this month's "
+                + ", ".join(kind.replace("_", " ") for kind in self.missing_kinds)
+                + " report(s); re-run the month when they arrive"
+            ]
+            if self.missing_kinds
+            else []
+        )
 
 
 def month_summary(conn: psycopg.Connection, month: date) -> MonthSummary:
@@ -105,4 +117,13 @@ def month_summary(conn: psycopg.Connection, month: date) -> MonthSummary:
         ).fetchone()
         if outside:
             summary.rows_outside_month[kind] = int(outside)
+    present = {
+        kind
+        for (kind,) in conn.execute(
+            "select distinct report_kind from raw.file_loads "
+            "where service_month = %s and status = 'current'",
+            (month,),
+        ).fetchall()
+    }
+    summary.missing_kinds = [kind for kind in REPORT_KINDS if kind not in present]
     return summary

@@ -128,6 +128,7 @@ def test_a_refused_file_replaced_by_a_newer_one_bills_the_month_and_is_counted(b
     assert first.returncode == 0, first.stderr[-3000:]
     assert "  rejected rows 1, quarantined files 1\n" in first.stdout
     assert "  rows dated outside the month 0\n" in first.stdout
+    assert "INCOMPLETE" not in first.stdout  # all seven reports are in
     assert (
         "  warning: vendor_billing 2025-03: MDR_vendor_monthly_202503_first.xlsx quarantined: "
         f"{ZIP_ERROR}\n"

@@ -411,6 +411,9 @@ def test_rows_dated_in_another_month_are_counted_on_the_load_and_in_the_summary(
     assert summary.lines()[2:] == [
         "  rejected rows 1, quarantined files 0",
         "  rows dated outside the month 3 (practice minutes 3), not billed in 2025-03",
+        "  INCOMPLETE: billed without this month's ccm enabled, ccm not enabled, "
+        "ccm not eligible, exclusions, telephone encounters, vendor billing report(s); "
+        "re-run the month when they arrive",
     ]
 
 
