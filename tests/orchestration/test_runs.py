@@ -153,9 +153,10 @@ def test_a_corrected_re_drop_re_runs_its_month_and_replaces_the_old_rows(fresh, 
     )
     assert first.returncode == 0, first.stderr[-3000:]
     vendor = next((SAMPLE_DROP / "2021-01").glob("MDR*"))
-    lines = vendor.read_text(encoding="utf-8-sig").splitlines()
+    lines = [line for line in vendor.read_text(encoding="utf-8-sig").splitlines() if line]
     corrected = drop / "2021-01" / vendor.name
-    # The correction drops the last data row (a footer-free vendor CSV in this month).
+    # The correction drops the last data row (a footer-free vendor CSV in this month; the
+    # export ends with a blank line, which is not a row).
     corrected.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
     second = run_ccm(
         "watch", "--drop", str(drop), "--once", var_dir=var_dir, out_dir=out_dir, extra_env=env
