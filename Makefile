@@ -24,6 +24,10 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
+## Benchmark one health-system month (README, Benchmark); BENCH_ARGS=--smoke for a quick check.
+bench: install
+	$(BIN)/python bench/run_bench.py $(BENCH_ARGS)
+
 lint: install
 	$(BIN)/ruff check orchestration tests data bench
 	$(BIN)/ruff format --check orchestration tests data bench

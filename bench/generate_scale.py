@@ -34,6 +34,7 @@ from generate import (  # noqa: E402
     FIRST_NAMES,
     FIXED_STAMP,
     ICD_DESCRIPTIONS,
+    KIND_COLUMNS,
     LAST_NAMES,
     MEDICARE_PLANS,
     NOT_ELIGIBLE_REASONS,
@@ -43,7 +44,6 @@ from generate import (  # noqa: E402
     PRACTICE_STAFF,
     TE_REASONS,
     VENDOR_CARE_MANAGERS,
-    KIND_COLUMNS,
     Person,
     month_bounds,
     npi,
@@ -290,48 +290,49 @@ def write_csv(path: Path, kind: str, month: str, rows: Iterator[dict]) -> int:
     return written
 
 
-# ---- a large workbook, streamed as SpreadsheetML -------------------------------------------
-
+# A large workbook is written as SpreadsheetML parts by hand, streamed into the zip.
+_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+_PACKAGE = "http://schemas.openxmlformats.org/package/2006"
+_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_PART = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 _CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    f'{_XML}<Types xmlns="{_PACKAGE}/content-types">'
+    '<Default Extension="rels" '
+    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
     '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-    '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+    f'<Override PartName="/xl/workbook.xml" ContentType="{_PART}.sheet.main+xml"/>'
+    f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_PART}.worksheet+xml"/>'
+    f'<Override PartName="/xl/styles.xml" ContentType="{_PART}.styles+xml"/>'
     "</Types>"
-)  # fmt: skip
+)
 _ROOT_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+    f'{_XML}<Relationships xmlns="{_PACKAGE}/relationships">'
+    f'<Relationship Id="rId1" Type="{_RELATIONSHIP}/officeDocument" Target="xl/workbook.xml"/>'
     "</Relationships>"
-)  # fmt: skip
+)
 _WORKBOOK = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    f'{_XML}<workbook xmlns="{_MAIN}" xmlns:r="{_RELATIONSHIP}">'
     '<sheets><sheet name="Report" sheetId="1" r:id="rId1"/></sheets></workbook>'
 )
 _WORKBOOK_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
-    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+    f'{_XML}<Relationships xmlns="{_PACKAGE}/relationships">'
+    f'<Relationship Id="rId1" Type="{_RELATIONSHIP}/worksheet" Target="worksheets/sheet1.xml"/>'
+    f'<Relationship Id="rId2" Type="{_RELATIONSHIP}/styles" Target="styles.xml"/>'
     "</Relationships>"
-)  # fmt: skip
+)
 # Style 1 is a date (built-in format 14), so encounter dates and birth dates are date cells.
 _STYLES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    f'{_XML}<styleSheet xmlns="{_MAIN}">'
     '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
     '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
     '<borders count="1"><border/></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
     '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    "</cellXfs></styleSheet>"
+    "</cellXfs>"
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
 )
 _EPOCH = dt.date(1899, 12, 30)
 
@@ -409,9 +410,7 @@ def generate(out: Path, scale: float, seed: int = 11) -> dict[str, int]:
     enabled, others = n["ccm_enabled"], n["ccm_not_enabled"]
     sources = {
         "ccm_enabled": _patient_list_rows("ccm_enabled", population, enabled, 0, seed),
-        "ccm_not_enabled": _patient_list_rows(
-            "ccm_not_enabled", population, others, enabled, seed
-        ),
+        "ccm_not_enabled": _patient_list_rows("ccm_not_enabled", population, others, enabled, seed),
         "ccm_not_eligible": _patient_list_rows(
             "ccm_not_eligible", population, n["ccm_not_eligible"], enabled + others, seed
         ),
