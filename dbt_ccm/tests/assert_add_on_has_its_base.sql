@@ -12,6 +12,7 @@ add_on_lines as (
     from {{ ref('fct_ccm_billing') }} as billing
     inner join {{ ref('ccm_codes') }} as codes
         on billing.cpt_code = codes.cpt_code and codes.code_role = 'add_on'
+    where billing.service_month = {{ month_start() }}  -- earlier months were checked when they were built
 ),
 
 final as (

@@ -4,5 +4,9 @@
 select *
 from {{ ref('fct_ccm_billing') }}
 where
-    date_trunc('month', date_of_service)::date <> service_month
-    or date_trunc('month', coalesce(service_period_start, date_of_service))::date <> service_month
+    service_month = {{ month_start() }}  -- earlier months were checked when they were built
+    and (
+        date_trunc('month', date_of_service)::date <> service_month
+        or date_trunc('month', coalesce(service_period_start, date_of_service))::date
+        <> service_month
+    )

@@ -10,6 +10,7 @@ billed as (
         service_month,
         patient_acct_no
     from {{ ref('fct_ccm_billing') }}
+    where service_month = {{ month_start() }}  -- earlier months were checked when they were built
 ),
 
 enabled as (
@@ -17,6 +18,7 @@ enabled as (
         service_month,
         patient_acct_no
     from {{ ref('stg_ecw__ccm_enabled') }}
+    where service_month = {{ month_start() }}
 ),
 
 not_eligible as (
@@ -24,7 +26,7 @@ not_eligible as (
         service_month,
         patient_acct_no
     from {{ ref('stg_ecw__patients') }}
-    where list_status = 'not_eligible'
+    where service_month = {{ month_start() }} and list_status = 'not_eligible'
 ),
 
 excluded as (
@@ -32,7 +34,7 @@ excluded as (
         service_month,
         patient_acct_no
     from {{ ref('ccm_exclusion_list') }}
-    where applied
+    where service_month = {{ month_start() }} and applied
 ),
 
 reviewed as (
@@ -40,7 +42,7 @@ reviewed as (
         service_month,
         patient_acct_no
     from {{ ref('ccm_review_list') }}
-    where blocks_billing
+    where service_month = {{ month_start() }} and blocks_billing
 ),
 
 final as (

@@ -6,5 +6,6 @@ select
     patient_acct_no,
     count(distinct family) as families
 from {{ ref('fct_ccm_billing') }}
+where service_month = {{ month_start() }}  -- earlier months were checked when they were built
 group by service_month, patient_acct_no
 having count(distinct family) > 1

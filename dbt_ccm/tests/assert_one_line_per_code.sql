@@ -7,5 +7,6 @@ select
     cpt_code,
     count(*) as line_count
 from {{ ref('fct_ccm_billing') }}
+where service_month = {{ month_start() }}  -- earlier months were checked when they were built
 group by service_month, patient_acct_no, cpt_code
 having count(*) > 1

@@ -8,5 +8,6 @@ select
     count(*) filter (where blocks_billing) as blocking_rows,
     count(*) - count(distinct reason_code) as repeated_reasons
 from {{ ref('ccm_review_list') }}
+where service_month = {{ month_start() }}  -- earlier months were checked when they were built
 group by service_month, patient_acct_no
 having count(*) filter (where blocks_billing) > 1 or count(*) > count(distinct reason_code)

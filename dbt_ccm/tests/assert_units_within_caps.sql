@@ -9,8 +9,11 @@ inner join {{ ref('ccm_codes') }} as codes
         and billing.date_of_service >= codes.effective_from
         and (codes.effective_to is null or billing.date_of_service <= codes.effective_to)
 where
-    billing.units < 1
-    or billing.units > case
-        when billing.cpt_code = '99437' then {{ var('cap_99437') | int }}
-        else coalesce(codes.max_units, billing.units)
-    end
+    billing.service_month = {{ month_start() }}  -- earlier months were checked when they were built
+    and (
+        billing.units < 1
+        or billing.units > case
+            when billing.cpt_code = '99437' then {{ var('cap_99437') | int }}
+            else coalesce(codes.max_units, billing.units)
+        end
+    )

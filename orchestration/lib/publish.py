@@ -35,6 +35,29 @@ PUBLISHED_MARTS = (
 )
 
 
+# When each month was last published: the Tableau extracts refresh the months whose stamp
+# differs from the one they were written from, instead of re-reading every month each run.
+PUBLICATIONS_DDL = (
+    "create schema if not exists audit",
+    """
+    create table if not exists audit.mart_publications (
+        service_month date primary key,
+        published_at timestamptz not null
+    )
+    """,
+)
+
+
+def publication_stamps(conn: psycopg.Connection) -> dict[date, str]:
+    """Each published month and the stamp of its latest publication."""
+    if conn.execute("select to_regclass('audit.mart_publications') is null").fetchone()[0]:
+        return {}
+    rows = conn.execute(
+        "select service_month, published_at::text from audit.mart_publications"
+    ).fetchall()
+    return dict(rows)
+
+
 @dataclass(frozen=True)
 class PublishedTable:
     table: str
@@ -57,6 +80,16 @@ def publish_month(
     published: list[PublishedTable] = []
     with conn.transaction():
         conn.execute(f"create schema if not exists {PUBLISHED_SCHEMA}")
+        for statement in PUBLICATIONS_DDL:
+            conn.execute(statement)
+        conn.execute(
+            """
+            insert into audit.mart_publications (service_month, published_at)
+            values (%s, clock_timestamp())
+            on conflict (service_month) do update set published_at = excluded.published_at
+            """,
+            (month,),
+        )
         for table in tables:
             build = sql.Identifier(BUILD_SCHEMA, table)
             target = sql.Identifier(PUBLISHED_SCHEMA, table)

@@ -15,6 +15,7 @@ import logging
 import os
 import secrets
 import selectors
+import shutil
 import socket
 import struct
 import tempfile
@@ -29,7 +30,7 @@ import psycopg
 from psycopg import sql
 
 from orchestration.lib.exports import header_label
-from orchestration.lib.publish import PUBLISHED_MARTS, PUBLISHED_SCHEMA
+from orchestration.lib.publish import PUBLISHED_MARTS, PUBLISHED_SCHEMA, publication_stamps
 
 log = logging.getLogger(__name__)
 
@@ -250,20 +251,26 @@ def _hyper_value(value, hyper_type):
     return value
 
 
+_EXTRACT_TABLE = ("Extract", "Extract")
+# Inside each extract, beside the table Tableau reads: which months it holds and the
+# publication each came from (publish.publication_stamps).
+_MONTHS_TABLE = ("ccm", "extract_months")
+_FETCH_ROWS = 20_000
+
+
 def write_hyper_extracts(conn: psycopg.Connection, folder: Path) -> dict[str, int]:
-    """One `<mart>.hyper` per published mart, every month in it, table "Extract"."Extract"."""
-    from tableauhyperapi import (
-        NULLABLE,
-        Connection,
-        CreateMode,
-        HyperProcess,
-        Inserter,
-        TableDefinition,
-        TableName,
-        Telemetry,
-    )
+    """One `<mart>.hyper` per published mart, every month in it, table "Extract"."Extract".
+
+    An extract written before is brought up to date: the months published since it was
+    written are deleted from it and read again, the others are kept as they are. An extract
+    that is missing, unreadable or has other columns than its mart is written whole. Either
+    way it is written beside the old one and renamed over it, so Tableau never opens a
+    half-written extract. Returns the rows read from the warehouse per mart.
+    """
+    from tableauhyperapi import HyperProcess, Telemetry
 
     folder.mkdir(parents=True, exist_ok=True)
+    stamps = publication_stamps(conn)
     rows_by_table: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="ccm-hyper-") as scratch:
         # hyperd writes its log into the working folder unless told otherwise.
@@ -275,40 +282,108 @@ def write_hyper_extracts(conn: psycopg.Connection, folder: Path) -> dict[str, in
                 columns = mart_columns(conn, table)
                 if not columns:
                     continue
-                types = [_hyper_type(c) for c in columns]
-                definition = TableDefinition(
-                    TableName("Extract", "Extract"),
-                    [
-                        TableDefinition.Column(c.name, t, NULLABLE)
-                        for c, t in zip(columns, types, strict=True)
-                    ],
-                )
-                order = sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
-                rows = conn.execute(
-                    sql.SQL("select * from {} order by {}").format(
-                        sql.Identifier(PUBLISHED_SCHEMA, table), order
-                    )
-                ).fetchall()
                 target = folder / f"{table}.hyper"
                 partial = Path(scratch) / target.name
-                with Connection(hyper.endpoint, partial, CreateMode.CREATE_AND_REPLACE) as hconn:
-                    hconn.catalog.create_schema("Extract")
-                    hconn.catalog.create_table(definition)
-                    with Inserter(hconn, definition) as inserter:
-                        inserter.add_rows(
-                            [_hyper_value(v, t) for v, t in zip(row, types, strict=True)]
-                            for row in rows
-                        )
-                        inserter.execute()
+                rows_by_table[table] = _write_extract(
+                    conn, hyper, table, columns, stamps, target, partial
+                )
                 _move_in(partial, target)
-                rows_by_table[table] = len(rows)
     return rows_by_table
+
+
+def _write_extract(conn, hyper, table, columns, stamps, target: Path, partial: Path) -> int:
+    from tableauhyperapi import (
+        NULLABLE,
+        Connection,
+        CreateMode,
+        HyperException,
+        Inserter,
+        SqlType,
+        TableDefinition,
+        TableName,
+    )
+
+    types = [_hyper_type(c) for c in columns]
+    definition = TableDefinition(
+        TableName(*_EXTRACT_TABLE),
+        [TableDefinition.Column(c.name, t, NULLABLE) for c, t in zip(columns, types, strict=True)],
+    )
+    months_definition = TableDefinition(
+        TableName(*_MONTHS_TABLE),
+        [
+            TableDefinition.Column("service_month", SqlType.date(), NULLABLE),
+            TableDefinition.Column("published_at", SqlType.text(), NULLABLE),
+        ],
+    )
+    held: dict | None = None
+    if target.exists():
+        shutil.copyfile(target, partial)
+        try:
+            with Connection(hyper.endpoint, partial, CreateMode.NONE) as hconn:
+                held = _months_held(hconn, definition, months_definition)
+        except HyperException as exc:
+            log.warning("%s: the extract cannot be reused (%s); writing it whole", table, exc)
+    stale = None if held is None else {m for m, s in stamps.items() if held.get(m) != s}
+    gone = set() if held is None else set(held) - set(stamps)
+
+    mode = CreateMode.CREATE_AND_REPLACE if held is None else CreateMode.NONE
+    with Connection(hyper.endpoint, partial, mode) as hconn:
+        if held is None:
+            hconn.catalog.create_schema(definition.table_name.schema_name)
+            hconn.catalog.create_table(definition)
+            hconn.catalog.create_schema(months_definition.table_name.schema_name)
+            hconn.catalog.create_table(months_definition)
+        elif stale or gone:
+            listed = ", ".join(f"DATE '{month.isoformat()}'" for month in sorted(stale | gone))
+            hconn.execute_command(
+                f"DELETE FROM {definition.table_name} WHERE service_month IN ({listed})"
+            )
+        rows = 0
+        if held is None or stale:
+            query = sql.SQL("select * from {}").format(sql.Identifier(PUBLISHED_SCHEMA, table))
+            if held is not None:
+                query += sql.SQL(" where service_month = any({})").format(
+                    sql.Literal(sorted(stale))
+                )
+            with Inserter(hconn, definition) as inserter, conn.cursor(f"extract_{table}") as cur:
+                cur.itersize = _FETCH_ROWS
+                cur.execute(query)
+                for row in cur:
+                    inserter.add_row([_hyper_value(v, t) for v, t in zip(row, types, strict=True)])
+                    rows += 1
+                inserter.execute()
+        hconn.execute_command(f"DELETE FROM {months_definition.table_name}")
+        with Inserter(hconn, months_definition) as inserter:
+            inserter.add_rows([month, stamp] for month, stamp in sorted(stamps.items()))
+            inserter.execute()
+    log.info(
+        "extract %s: %s, %d rows read",
+        table,
+        "written whole" if held is None else f"{len(stale)} month(s) refreshed",
+        rows,
+    )
+    return rows
+
+
+def _months_held(hconn, definition, months_definition) -> dict | None:
+    """The months an extract holds and their stamps, or None when it cannot be reused."""
+    catalog = hconn.catalog
+    if not catalog.has_table(months_definition.table_name) or not catalog.has_table(
+        definition.table_name
+    ):
+        return None
+    found = catalog.get_table_definition(definition.table_name)
+    shape = [(str(c.name), str(c.type)) for c in found.columns]
+    if shape != [(str(c.name), str(c.type)) for c in definition.columns]:
+        return None
+    rows = hconn.execute_list_query(
+        f"SELECT service_month, published_at FROM {months_definition.table_name}"
+    )
+    return {month.to_date(): stamp for month, stamp in rows}
 
 
 def _move_in(source: Path, target: Path) -> None:
     """Copy beside the target, then rename: Tableau never opens a half-written extract."""
-    import shutil
-
     staging = target.with_name(f".{target.name}.partial")
     shutil.copyfile(source, staging)
     os.replace(staging, target)

@@ -8,12 +8,16 @@ the other rows into skipped (titles, group rows, repeated headers, footers) and 
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
+from itertools import repeat
+from operator import ne
 from pathlib import Path
 
 from orchestration.lib.readers import values
@@ -224,32 +228,60 @@ def identify(path: Path, specs: dict[str, KindSpec], drop_root: Path | None = No
 
 # ---- rows ----------------------------------------------------------------------------------
 
-# Values repeat down a report (providers, staff, dates, code lists, a patient's account on each
-# of their rows), so each column remembers what it has parsed: a million-row export parses a
-# few hundred thousand distinct cells instead of eleven million. The bound keeps a column of
-# unique values (encounter ids) from holding the file in memory.
-_REMEMBERED_VALUES = 1 << 16
-_UNSEEN = object()
+# A sheet is read a block of rows at a time, column by column: each column's distinct cells are
+# parsed once and the block's cells are then looked up, so a million-row export parses a few
+# hundred thousand distinct cells instead of eleven million, and the per-cell work left is a
+# dictionary lookup. What a column parsed is remembered across blocks up to a bound, which a
+# column of unique cells (encounter ids) reaches and stays at.
+_BLOCK_ROWS = 1 << 16
+_REMEMBERED_VALUES = 1 << 18
 
 
-def _remembering(parse: Callable[[object], str | None]) -> Callable[[object], str | None]:
-    seen: dict[tuple[type, object], str | None] = {}
+class _Refused(str):
+    """A cell's parse that raised ValueProblem: the message, told apart from a parsed value."""
 
-    def remembered(value: object) -> str | None:
-        # The type is part of the key: 1, 1.0 and True are equal keys but not equal cells.
-        key = (value.__class__, value)
+
+def _cell_keys(cells: tuple[object, ...]) -> list[object] | tuple[object, ...]:
+    """Dictionary keys for cells: text as it is, other cells with their type.
+
+    1, 1.0 and True are equal keys but not equal cells; text never equals a non-text key.
+    """
+    if set(map(type, cells)) == {str}:
+        return cells  # a text export's column: the cells are their own keys
+    return [v if v.__class__ is str else (v.__class__, v) for v in cells]
+
+
+class _ColumnParser:
+    """One parse function with what it has parsed, applied to whole columns of cells."""
+
+    def __init__(self, parse: Callable[[object], str | None]):
+        self.parse = parse
+        self.seen: dict[object, str | None] = {}
+        self.seen_refused: set[object] = set()
+
+    def _parsed(self, key: object) -> str | None:
         try:
-            found = seen.get(key, _UNSEEN)
-        except TypeError:  # an unhashable cell: parse it every time
-            return parse(value)
-        if found is _UNSEEN:
-            found = parse(value)  # a ValueProblem propagates and is not remembered
-            if len(seen) >= _REMEMBERED_VALUES:
-                seen.clear()
-            seen[key] = found
-        return found
+            return self.parse(key if key.__class__ is str else key[1])
+        except values.ValueProblem as exc:
+            return _Refused(str(exc))
 
-    return remembered
+    def column(self, cells: tuple[object, ...]) -> tuple[list[str | None], bool]:
+        """The parse of every cell (a `_Refused` message where the cell cannot be read), and
+        whether any cell was refused."""
+        keys = _cell_keys(cells)
+        distinct = set(keys)
+        seen = self.seen
+        new = {key: self._parsed(key) for key in distinct.difference(seen)}
+        refused = {key for key, value in new.items() if value.__class__ is _Refused}
+        any_refused = bool(refused) or not self.seen_refused.isdisjoint(distinct)
+        if len(seen) + len(new) <= _REMEMBERED_VALUES:
+            seen.update(new)
+            self.seen_refused |= refused
+            table = seen
+        else:
+            new.update((key, seen[key]) for key in distinct.intersection(seen))
+            table = new
+        return list(map(table.__getitem__, keys)), any_refused
 
 
 class _SheetReader:
@@ -261,12 +293,12 @@ class _SheetReader:
         for column in header.columns:
             by_column.setdefault(column.column, []).append(column)
         self.by_column = by_column
-        self.parsers = {c: _remembering(spec.parser(c)) for c in by_column}
-        self.unpadded = _remembering(partial(values.parse_account, width=0))
-        self.month_of = _remembering(lambda text: date.fromisoformat(text).replace(day=1))
+        self.width = max(c.index for c in header.columns) + 1
+        parsers = {c: _ColumnParser(spec.parser(c)) for c in by_column}
+        self.unpadded = _ColumnParser(partial(values.parse_account, width=0))
         # In header order, so a row's rejections list in the order a clerk reads the sheet.
         self.plan = [
-            (name, columns, self.parsers[name], name in CODE_LIST_COLUMNS)
+            (name, columns, parsers[name], name in CODE_LIST_COLUMNS)
             for name, columns in by_column.items()
         ]
         self.derives_name = any(p in by_column for p in NAME_PARTS)
@@ -292,12 +324,13 @@ class _SheetReader:
 
     def _is_repeated_header(self, row: list[object]) -> bool:
         # A page's repeated header repeats the account column's label; checking it first
-        # keeps the full comparison off ordinary data rows.
+        # keeps the full comparison off ordinary data rows (whose accounts are digits).
         index = self.account.index
         cell = row[index] if index < len(row) else None
-        if not isinstance(cell, str) or header_key(cell) not in (
-            self.full_keys[index],
-            self.label_keys[index],
+        if (
+            not isinstance(cell, str)
+            or cell.isdigit()
+            or header_key(cell) not in (self.full_keys[index], self.label_keys[index])
         ):
             return False
         hits = 0
@@ -322,107 +355,197 @@ class _SheetReader:
                 self.grand_totals.append(total)
                 return
 
-    def read(self) -> list[int]:
+    def read(self) -> int:
         """Rows of the sheet, each parsed, skipped or rejected; returns the minutes loaded."""
-        loaded_minutes = []
-        sheet = self.grid.name
-        for index in range(self.header.row + 1, len(self.grid.rows)):
-            row = self.grid.rows[index]
-            filled = _non_empty(row)
-            if not filled:
+        minutes = 0
+        numbers: list[int] = []
+        block: list[list[object]] = []
+        rows, width = self.grid.rows, self.width
+        for index in range(self.header.row + 1, len(rows)):
+            row = rows[index]
+            first, several = _first_filled(row)
+            if first is None:
                 continue
-            first = filled[0]
-            if isinstance(first, str) and _FOOTER.match(first.strip()):
+            # A footer's first cell starts with a word or `***`, never with a digit.
+            if first.__class__ is str and not first[:1].isdigit() and _FOOTER.match(first.strip()):
                 if re.match(r"\s*grand\s*total", first, re.I):
                     self._note_grand_total(row)
                 self.out.rows_skipped += 1
                 continue
-            if len(filled) == 1 or self._is_repeated_header(row):
+            if not several or self._is_repeated_header(row):
                 self.out.rows_skipped += 1  # a group row (provider alone) or a page's header
                 continue
-            parsed = self._parse_row(row, sheet, index + 1)
-            if parsed is None:
-                continue
-            self.out.rows.append(parsed)
-            if self.minutes_column:
-                minutes = parsed[2 + self.spec.columns.index(self.minutes_column)]
-                loaded_minutes.append(int(minutes) if minutes else 0)
-        return loaded_minutes
+            numbers.append(index + 1)
+            block.append(row if len(row) >= width else row + [None] * (width - len(row)))
+            if len(block) == _BLOCK_ROWS:
+                minutes += self._read_block(numbers, block)
+                numbers, block = [], []
+        if block:
+            minutes += self._read_block(numbers, block)
+        return minutes
 
-    def _value(self, row: list[object], column: HeaderColumn) -> object:
-        return row[column.index] if column.index < len(row) else None
+    def _read_block(self, numbers: list[int], block: list[list[object]]) -> int:
+        """Parse a block of data rows column by column; returns the minutes of those loaded."""
+        sheet = self.grid.name
+        problems: dict[int, list[Rejection]] = {}
+        # Every row of the block is at least self.width long; cells past it are not read.
+        grid_columns = list(zip(*block, strict=False))
 
-    def _parse_row(self, row: list[object], sheet: str | None, number: int) -> tuple | None:
-        record: dict[str, str | None] = {}
-        problems: list[Rejection] = []
-        width = len(row)
+        def cells(column: HeaderColumn) -> tuple[object, ...]:
+            return grid_columns[column.index]
 
-        def read(column: HeaderColumn, parse: Callable[[object], str | None]) -> str | None:
-            raw = row[column.index] if column.index < width else None
-            try:
-                return parse(raw)
-            except values.ValueProblem as exc:
-                problems.append(Rejection(sheet, number, column.label, values.shown(raw), str(exc)))
-                return None
+        def parse(column: HeaderColumn, parser: _ColumnParser) -> list[str | None]:
+            cells = grid_columns[column.index]
+            parsed, refused = parser.column(cells)
+            if refused:
+                for position, value in enumerate(parsed):
+                    if value.__class__ is _Refused:
+                        problems.setdefault(position, []).append(
+                            Rejection(
+                                sheet,
+                                numbers[position],
+                                column.label,
+                                values.shown(cells[position]),
+                                str(value),
+                            )
+                        )
+                        parsed[position] = None
+            return parsed
 
-        for name, columns, parse, is_code_list in self.plan:
+        record: dict[str, list] = {}
+        for name, columns, parser, is_code_list in self.plan:
             if is_code_list:
-                parts = [code for c in columns if (code := read(c, parse))]
-                record[name] = ";".join(dict.fromkeys(";".join(parts).split(";"))) or None
+                lists = [parse(c, parser) for c in columns]
+                if len(lists) == 1:
+                    record[name] = _distinct_map(lambda codes: _joined_codes((codes,)), lists[0])
+                else:
+                    record[name] = _distinct_map(_joined_codes, list(zip(*lists, strict=True)))
             else:
-                record[name] = read(columns[0], parse)
+                record[name] = parse(columns[0], parser)
 
         required = self.minutes_required
-        if (
-            required
-            and record[required.column] is None
-            and not any(p.column == required.label for p in problems)  # unreadable, not blank
-        ):
-            raw = self._value(row, required)
-            problems.append(
-                Rejection(sheet, number, required.label, values.shown(raw), "minutes missing")
-            )
+        if required and None in record[required.column]:
+            raw = cells(required)
+            for position, value in enumerate(record[required.column]):
+                found = problems.get(position, ())
+                if value is None and not any(p.column == required.label for p in found):
+                    problems.setdefault(position, []).append(
+                        Rejection(
+                            sheet,
+                            numbers[position],
+                            required.label,
+                            values.shown(raw[position]),
+                            "minutes missing",
+                        )
+                    )
 
-        if self.derives_name and not record.get("patient_name"):
-            record["patient_name"] = values.join_last_first(
-                record.get("last_name"), record.get("first_name")
+        if self.derives_name:
+            blank = [None] * len(block)
+            names, last, first = (record.get(c) or blank for c in ("patient_name", *NAME_PARTS))
+            pairs = list(zip(last, first, names, strict=True))
+            record["patient_name"] = _distinct_map(
+                lambda parts: parts[2] or values.join_last_first(parts[0], parts[1]), pairs
             )
-        if self.from_call_times and not problems:
-            record["minutes"] = values.minutes_between(
-                self._value(row, self.by_column["start_time"][0]),
-                self._value(row, self.by_column["end_time"][0]),
-            )
+        if self.from_call_times:
+            starts = cells(self.by_column["start_time"][0])
+            ends = cells(self.by_column["end_time"][0])
+            record["minutes"] = [
+                None if i in problems else values.minutes_between(start, end)
+                for i, (start, end) in enumerate(zip(starts, ends, strict=True))
+            ]
 
-        account_raw = self._value(row, self.account)
-        account_unreadable = any(p.column == self.account.label for p in problems)
-        if record.get("patient_acct_no") is None and not account_unreadable:
-            problems.insert(
-                0,
-                Rejection(
-                    sheet,
-                    number,
-                    self.account.label,
-                    values.shown(account_raw),
-                    "the account number is blank",
-                ),
-            )
-        if problems:
-            self.out.rejections.extend(problems)
-            self.out.rows_rejected += 1
-            return None
-        if record["patient_acct_no"] != self.unpadded(account_raw):
-            self.out.accounts_padded += 1
-        if self.date_column and (when := record.get(self.date_column)):
-            self.out.row_months[self.month_of(when)] += 1
-        return (sheet, number, *(record.get(c) for c in self.spec.columns))
+        accounts = record["patient_acct_no"]
+        account_raw = cells(self.account)
+        label = self.account.label
+        for position, account in enumerate(accounts if None in accounts else ()):
+            if account is None and not any(p.column == label for p in problems.get(position, ())):
+                problems.setdefault(position, []).insert(
+                    0,
+                    Rejection(
+                        sheet,
+                        numbers[position],
+                        label,
+                        values.shown(account_raw[position]),
+                        "the account number is blank",
+                    ),
+                )
+
+        out = self.out
+        for position in sorted(problems):
+            out.rejections.extend(problems[position])
+        out.rows_rejected += len(problems)
+        kept = [i for i in range(len(block)) if i not in problems] if problems else None
+
+        def loaded(column: list) -> list:
+            return column if kept is None else [column[i] for i in kept]
+
+        accounts = loaded(accounts)
+        unpadded, _ = self.unpadded.column(account_raw)
+        out.accounts_padded += sum(map(ne, accounts, loaded(unpadded)))
+        if self.date_column:
+            months = Counter(when[:7] for when in loaded(record[self.date_column]) if when)
+            for month, count in months.items():
+                out.row_months[date(int(month[:4]), int(month[5:7]), 1)] += count
+        columns = [loaded(record[c]) if c in record else repeat(None) for c in self.spec.columns]
+        out.rows.extend(zip(repeat(sheet), loaded(numbers), *columns))
+        if not self.minutes_column or self.minutes_column not in record:
+            return 0
+        counts = Counter(loaded(record[self.minutes_column]))
+        return sum(int(value) * count for value, count in counts.items() if value)
+
+
+def _first_filled(row: list[object]) -> tuple[object, bool]:
+    """A row's first non-blank cell, and whether another follows it."""
+    first = None
+    for value in row:
+        if value is None or (value.__class__ is str and (not value or value.isspace())):
+            continue
+        if first is not None:
+            return first, True
+        first = value
+    return first, False
+
+
+def _distinct_map(function: Callable[[object], str | None], items: list) -> list:
+    """`function` of each item, computed once per distinct item."""
+    table = {item: function(item) for item in set(items)}
+    return [table[item] for item in items]
+
+
+def _joined_codes(parts: tuple[str | None, ...]) -> str | None:
+    """The code lists of several diagnosis columns as one, each code once, in order."""
+    codes = ";".join(part for part in parts if part)
+    return ";".join(dict.fromkeys(codes.split(";"))) or None
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a report is read.
+
+    Reading makes millions of lists and tuples and no reference cycles; left on, the collector
+    walks every row read so far again and again as the rows pile up, which took a third of the
+    time of a large workbook. It runs again, as before, once the report is read.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def read_report(path: Path, spec: KindSpec) -> ParsedReport:
     """Every sheet with a header of this kind, read into rows (raises UnreadableFile)."""
+    with _collector_paused():
+        return _read_report(path, spec)
+
+
+def _read_report(path: Path, spec: KindSpec) -> ParsedReport:
     _, grids = read_grids(path)
     out = ParsedReport(kind=spec.kind)
     grand_totals: list[int] = []
-    minutes: list[int] = []
+    minutes = 0
     sheets: list[tuple[Grid, Header]] = []
     for grid in grids:
         header = find_header(grid, spec)
@@ -452,9 +575,9 @@ def read_report(path: Path, spec: KindSpec) -> ParsedReport:
         out.problem = "no header row found: expected a column such as " + ", ".join(
             f"“{label}”" for label in _example_headers(spec)
         )
-    if len(grand_totals) == 1 and grand_totals[0] != sum(minutes):
+    if len(grand_totals) == 1 and grand_totals[0] != minutes:
         out.notes.append(
-            f"grand total {grand_totals[0]:,} minutes does not match the rows' {sum(minutes):,}"
+            f"grand total {grand_totals[0]:,} minutes does not match the rows' {minutes:,}"
         )
     return out
 

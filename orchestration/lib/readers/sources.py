@@ -156,7 +156,12 @@ def _valid_utf8(path: Path) -> bool:
 
 
 def _delimited_rows(text: str, head_rows: int | None) -> list[list[object]]:
-    lines = text.splitlines()[:_DELIMITER_SAMPLE_LINES]
+    # The sample comes from the head of the text: splitting a whole large export into lines
+    # only to look at its first few would cost a copy of the file.
+    head = text[: 1 << 20]
+    lines = head.splitlines()[:_DELIMITER_SAMPLE_LINES]
+    if len(head) < len(text) and len(lines) < _DELIMITER_SAMPLE_LINES:
+        lines = lines[:-1]  # the last line of the head may be cut short
     delimiter = max(
         ("\t", ",", ";", "|"),
         key=lambda d: (sum(d in line for line in lines), sum(line.count(d) for line in lines)),

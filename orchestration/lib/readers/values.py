@@ -88,12 +88,9 @@ def _integral_text(value: object) -> str | None:
     return match.group(1) if match else None
 
 
-def parse_account(value: object, width: int) -> str | None:
-    """Account numbers are digits kept as text; shorter than `width`, their lost zeros return.
-
-    Staging holds every account number to `width` digits, so one it would refuse (letters,
-    too many digits) is refused here, where the clerk is told its file and row.
-    """
+def _account_text(value: object) -> str | None:
+    """A cell as the text an account number is checked in: trimmed, a number cell's or a
+    quoted cell's decoration dropped; None when blank."""
     if isinstance(value, str):
         value = value.strip().lstrip("'")
     text = _integral_text(value) if not isinstance(value, str) else None
@@ -103,6 +100,21 @@ def parse_account(value: object, width: int) -> str | None:
             return None
         digits = _integral_text(text)
         text = digits if digits is not None else text
+    return text
+
+
+def parse_account(value: object, width: int) -> str | None:
+    """Account numbers are digits kept as text; shorter than `width`, their lost zeros return.
+
+    Staging holds every account number to `width` digits, so one it would refuse (letters,
+    too many digits) is refused here, where the clerk is told its file and row.
+    """
+    if value.__class__ is str and value.isascii() and value.isdigit():
+        text = value  # the usual cell, digits alone: the checks below, without the cleaning
+    else:
+        text = _account_text(value)
+        if text is None:
+            return None
     if not (text.isascii() and text.isdigit()):
         raise ValueProblem("not an account number: account numbers are digits only")
     if width and len(text) > width:
@@ -115,6 +127,8 @@ def parse_account(value: object, width: int) -> str | None:
 
 def parse_identifier(value: object) -> str | None:
     """Encounter ids, NPIs, CPT codes: text, with a number cell's `.0` dropped."""
+    if value.__class__ is str and value.isdigit():
+        return value  # the usual cell, digits alone, which the cleaning below would not change
     if isinstance(value, str):
         value = value.strip().lstrip("'")
     digits = _integral_text(value)
