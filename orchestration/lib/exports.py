@@ -12,14 +12,16 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain, islice
 from pathlib import Path
 
 import psycopg
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
@@ -266,7 +268,7 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
-def write_csv(path: Path, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+def write_csv(path: Path, columns: Sequence[str], rows: Iterable[tuple]) -> None:
     def write(tmp: Path) -> None:
         with open(tmp, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle, lineterminator="\n")
@@ -306,30 +308,70 @@ class Sheet:
 
     title: str
     columns: list[str]
-    rows: list[tuple]
+    rows: Iterable[tuple]  # read once, as the sheet is written
     headers: list[str] | None = None  # readable names; None writes the field names only
     totals: bool = False
 
 
-def _sheet(conn: psycopg.Connection, spec: SheetSpec, month: date) -> Sheet:
+# A list longer than this goes to a CSV beside the workbook, and its sheet says where: a
+# health system's month has about a million telephone encounters, which Excel opens slowly if
+# at all, and which would take the workbook minutes to write.
+SHEET_MAX_ROWS = 100_000
+
+
+def _sheet(
+    conn: psycopg.Connection,
+    spec: SheetSpec,
+    month: date,
+    overflow: Path | None = None,
+    max_rows: int = SHEET_MAX_ROWS,
+) -> Sheet:
+    """The sheet of one list; with `overflow` (a CSV path) a list of more than `max_rows`
+    rows is written there instead, and the sheet holds one line naming the file."""
     present = _existing_columns(conn, spec.table)
     if not present:
         return Sheet(spec.title, [], [])
     columns = [c for c in spec.leading if c in present]
     columns += [c for c in present if c not in columns]
-    rows = conn.execute(
+    (count,) = conn.execute(
+        f"select count(*) from marts.{spec.table} where service_month = %s", (month,)
+    ).fetchone()
+    rows = _streamed(
+        conn,
         f"select {', '.join(columns)} from marts.{spec.table} where service_month = %s "
         f"order by {spec.order}",
         (month,),
-    ).fetchall()
+    )
     if spec.explain is not None:
-        rows = [row + (spec.explain(dict(zip(columns, row, strict=True))),) for row in rows]
+        rows = _explained(rows, columns, spec.explain)
         columns = columns + ["explanation"]
+    if overflow is not None and count <= max_rows:
+        overflow.unlink(missing_ok=True)  # an earlier run's, when the list was longer
+    elif overflow is not None:
+        write_csv(overflow, columns, rows)
+        note = f"{count:,} rows, more than a sheet here holds ({max_rows:,}): see {overflow.name}"
+        return Sheet(spec.title, ["note"], [(note,)], headers=["Note"])
     headers = [header_label(c) for c in columns]
     explained = EXPLANATION_COLUMNS.get(spec.table, "explanation")
     if explained in columns:
         headers[columns.index(explained)] = "Explanation"
     return Sheet(spec.title, columns, rows, headers=headers, totals=True)
+
+
+def _streamed(conn: psycopg.Connection, query: str, params: tuple) -> Iterator[tuple]:
+    """A query's rows in batches from a server-side cursor: a month of a million telephone
+    encounters never sits in memory whole."""
+    with conn.transaction(), conn.cursor("ccm_export_sheet") as cursor:
+        cursor.itersize = 10_000
+        cursor.execute(query, params)
+        yield from cursor
+
+
+def _explained(
+    rows: Iterable[tuple], columns: list[str], explain: Callable[[dict], str]
+) -> Iterator[tuple]:
+    for row in rows:
+        yield row + (explain(dict(zip(columns, row, strict=True))),)
 
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
@@ -348,11 +390,12 @@ def write_workbook(
     totals the minutes, units, patients and dollars. Every text cell is stored as text, so
     a name such as `=HYPERLINK(...)` is shown, never run.
     """
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    # Write-only: rows stream out as they are added instead of living as styled cell objects,
+    # so a health system's month (a million telephone encounters) is written in bounded memory.
+    workbook = Workbook(write_only=True)
     for item in sheets:
-        sheet_spec = item if isinstance(item, Sheet) else Sheet(*item)
-        _write_sheet(workbook.create_sheet(sheet_spec.title), sheet_spec)
+        _write_sheet(workbook, item if isinstance(item, Sheet) else Sheet(*item))
+        del item  # the next sheet's rows are read only once this one's are let go
     workbook.properties.created = FIXED_STAMP
     _atomic_write(path, lambda tmp: Path(tmp).write_bytes(_reproducible(workbook)))
 
@@ -381,64 +424,131 @@ def _reproducible(workbook: Workbook) -> bytes:
     return repacked.getvalue()
 
 
-def _write_sheet(sheet, spec: Sheet) -> None:
-    columns, rows = spec.columns, spec.rows
-    header_row = 1
-    if spec.headers is not None:
-        sheet.append(columns)
-        for cell in sheet[1]:
-            cell.font = FIELD_FONT
-        sheet.row_dimensions[1].hidden = True
-        header_row = 2
-    sheet.append(spec.headers if spec.headers is not None else columns)
-    for cell in sheet[header_row]:
-        cell.font = Font(bold=True, color="FFFFFF") if spec.headers is not None else Font(bold=True)
-        if spec.headers is not None:
-            cell.fill = HEADER_FILL
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for row in rows:
-        sheet.append([_xlsx_value(v) for v in row])
-    last_data_row = header_row + len(rows)
-    # Every string cell is text, never a formula, whatever it starts with; a leading
-    # formula character also gets Excel's quote prefix, so editing the cell keeps it text.
-    for row_cells in sheet.iter_rows(min_row=header_row + 1, max_row=last_data_row):
-        for cell in row_cells:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-                if cell.value.startswith(FORMULA_PREFIXES):
-                    cell.quotePrefix = True
+# Excel's last row; a longer list goes on as "<title> (2)", and so on.
+EXCEL_MAX_ROWS = 1_048_576
+
+
+def _write_sheet(workbook: Workbook, spec: Sheet) -> None:
+    header_rows = 2 if spec.headers is not None else 1
+    room = EXCEL_MAX_ROWS - header_rows - 1  # the totals row
+    rows = iter(spec.rows)
+    sample = list(islice(rows, _WIDTH_SAMPLE_ROWS))
+    rows = chain(sample, rows)
+    number = 1
+    while True:
+        title = spec.title if number == 1 else f"{spec.title} ({number})"
+        written = _write_part(workbook.create_sheet(title[:31]), spec, islice(rows, room), sample)
+        if written < room:
+            break
+        if (following := next(rows, None)) is None:
+            break
+        rows, number = chain([following], rows), number + 1
+
+
+_WIDTH_SAMPLE_ROWS = 500
+
+
+def _styled(sheet, value, **style) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    for name, setting in style.items():
+        setattr(cell, name, setting)
+    return cell
+
+
+def _write_part(sheet, spec: Sheet, rows: Iterable[tuple], sample: list[tuple]) -> int:
+    """One sheet of rows; returns how many. A write-only sheet takes its widths and panes
+    before its rows, and its filter range and totals once they are known."""
+    columns = spec.columns
+    header_row = 2 if spec.headers is not None else 1
+    for index, name in enumerate(columns, start=1):
+        label = spec.headers[index - 1] if spec.headers is not None else name
+        width = max([len(str(label))] + [len(_display(r[index - 1])) for r in sample])
+        width = min(max(width + 2, 8), 60)
+        if name in ("explanation", "reason", "outreach_note"):
+            width = 80
+        sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = f"A{header_row + 1}"
+    if spec.headers is not None:
+        sheet.row_dimensions[1].hidden = True
+        sheet.append([_styled(sheet, name, font=FIELD_FONT) for name in columns])
+        header_style = {
+            "font": Font(bold=True, color="FFFFFF"),
+            "fill": HEADER_FILL,
+            "alignment": Alignment(wrap_text=True, vertical="center"),
+        }
+        sheet.append([_styled(sheet, label, **header_style) for label in spec.headers])
+    else:
+        sheet.append([_styled(sheet, name, font=Font(bold=True)) for name in columns])
+    money = {index for index, name in enumerate(columns) if name.endswith("_usd")}
+    totals = _Totals(columns) if spec.totals and columns else None
+    count = 0
+    for row in rows:
+        sheet.append([_data_cell(sheet, value, index in money) for index, value in enumerate(row)])
+        if totals is not None:
+            totals.add(row)
+        count += 1
     if columns:
+        last_data_row = header_row + count
         sheet.auto_filter.ref = (
             f"A{header_row}:{get_column_letter(len(columns))}{max(last_data_row, header_row)}"
         )
-    if spec.totals and columns:
-        _append_totals(sheet, columns, rows, last_data_row + 1)
-    for index, name in enumerate(columns, start=1):
-        label = spec.headers[index - 1] if spec.headers is not None else name
-        width = max([len(str(label))] + [len(_display(r[index - 1])) for r in rows[:500]])
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
-        if name in ("explanation", "reason", "outreach_note"):
-            sheet.column_dimensions[get_column_letter(index)].width = 80
-        if name.endswith("_usd"):
-            for (cell,) in sheet.iter_rows(
-                min_row=header_row + 1, max_row=last_data_row + 1, min_col=index, max_col=index
-            ):
-                cell.number_format = "#,##0.00"
+    if totals is not None:
+        style = {"font": Font(bold=True), "fill": TOTAL_FILL, "border": THIN_TOP}
+        money_style = {**style, "number_format": "#,##0.00"}
+        sheet.append(
+            [
+                _styled(sheet, value, **(money_style if index in money else style))
+                for index, value in enumerate(totals.row(count))
+            ]
+        )
+    return count
 
 
-def _append_totals(sheet, columns: list[str], rows: list[tuple], at_row: int) -> None:
-    """Values, not formulas: a totals row reads the same in Excel, pandas and a viewer."""
-    values = [f"Total ({len(rows)} rows)"] + [None] * (len(columns) - 1)
-    for index, column in enumerate(columns):
-        column_values = [row[index] for row in rows]
-        if index > 0 and is_totalled(column, column_values):
-            values[index] = _xlsx_value(sum(v for v in column_values if v is not None))
-    for index, value in enumerate(values, start=1):
-        cell = sheet.cell(row=at_row, column=index, value=value)
-        cell.font = Font(bold=True)
-        cell.fill = TOTAL_FILL
-        cell.border = THIN_TOP
+class _Totals:
+    """The totals row, summed as rows stream past: values, not formulas, so it reads the same
+    in Excel, pandas and a viewer. A column is totalled when its name says it counts minutes,
+    units, patients or dollars and every value in it is a number."""
+
+    def __init__(self, columns: list[str]):
+        self.columns = columns
+        self.sums: dict[int, object] = {
+            index: 0
+            for index, column in enumerate(columns)
+            if index > 0 and is_totalled(column, ())
+        }
+
+    def add(self, row: tuple) -> None:
+        for index in list(self.sums):
+            value = row[index]
+            if value is None:
+                continue
+            if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+                self.sums[index] += value
+            else:
+                del self.sums[index]  # not a number: the column is not totalled
+
+    def row(self, count: int) -> list:
+        values = [f"Total ({count} rows)"] + [None] * (len(self.columns) - 1)
+        for index, total in self.sums.items():
+            values[index] = _xlsx_value(total)
+        return values
+
+
+def _data_cell(sheet, value, money: bool):
+    """A value as it goes into the sheet; a cell object only where it needs more than that."""
+    if isinstance(value, str):
+        if not value.startswith(FORMULA_PREFIXES):
+            return value
+        # Text, never a formula, whatever it starts with; Excel's quote prefix keeps it text
+        # when the cell is edited.
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+    value = _xlsx_value(value)
+    if money and value is not None:
+        return _styled(sheet, value, number_format="#,##0.00")
+    return value
 
 
 def _display(value) -> str:
@@ -455,12 +565,18 @@ def _xlsx_value(value):
     return value
 
 
-def export_month(conn: psycopg.Connection, month: date, out_dir: Path) -> ExportedFiles:
+def export_month(
+    conn: psycopg.Connection, month: date, out_dir: Path, max_rows: int = SHEET_MAX_ROWS
+) -> ExportedFiles:
+    """The month's billing CSV and workbook (and a CSV for any list too long for a sheet)."""
     stem = f"ccm_billing_{month:%Y-%m}"
     columns, rows = billing_rows(conn, month)
     csv_path = out_dir / f"{stem}.csv"
     write_csv(csv_path, columns, rows)
-    sheets = [_sheet(conn, spec, month) for spec in WORKBOOK_SHEETS]
+    sheets = (  # one at a time
+        _sheet(conn, spec, month, out_dir / f"{stem}_{spec.table}.csv", max_rows)
+        for spec in WORKBOOK_SHEETS
+    )
     xlsx_path = out_dir / f"{stem}.xlsx"
     write_workbook(xlsx_path, sheets)
     return ExportedFiles(csv_path=csv_path, xlsx_path=xlsx_path, billed_lines=len(rows))

@@ -98,3 +98,41 @@ def test_a_formula_in_a_patient_name_is_stored_as_text(tmp_path, warehouse, host
     assert explanation.data_type == "s" and explanation.value == "+1 minute test"
     csv_text = exported.csv_path.read_text(encoding="utf-8")
     assert "'" + HOSTILE_NAME.replace('"', '""') in csv_text
+
+
+def test_a_list_too_long_for_a_sheet_goes_to_a_csv_the_sheet_names(
+    tmp_path, warehouse, published_months
+):
+    month = published_months[-1]
+    counts = {
+        spec.table: warehouse.execute(
+            f"select count(*) from marts.{spec.table} where service_month = %s", (month,)
+        ).fetchone()[0]
+        for spec in WORKBOOK_SHEETS
+    }
+    max_rows = counts["te_enabled_patients"] - 1
+    too_long = {table for table, count in counts.items() if count > max_rows}
+    assert "te_enabled_patients" in too_long and len(too_long) < len(counts)
+
+    exported = export_month(warehouse, month, tmp_path, max_rows=max_rows)
+    book = load_workbook(exported.xlsx_path)
+    for spec in WORKBOOK_SHEETS:
+        overflow = tmp_path / f"ccm_billing_{month:%Y-%m}_{spec.table}.csv"
+        rows = _rows(book[spec.title])
+        if spec.table in too_long:
+            assert rows[2] == (
+                f"{counts[spec.table]:,} rows, more than a sheet here holds ({max_rows:,}): "
+                f"see {overflow.name}",
+            )
+            lines = overflow.read_text(encoding="utf-8").splitlines()
+            assert len(lines) == counts[spec.table] + 1
+            assert lines[0].split(",")[-1] == "explanation" or spec.explain is None
+        else:
+            assert not overflow.exists()
+            assert len(rows) == counts[spec.table] + 3, spec.title  # fields, headers, totals
+
+    # The month run again when every list fits: the earlier run's CSVs go.
+    export_month(warehouse, month, tmp_path, max_rows=max(counts.values()))
+    assert not list(tmp_path.glob(f"ccm_billing_{month:%Y-%m}_*.csv"))
+    rows = _rows(load_workbook(exported.xlsx_path)["TEs enabled"])
+    assert len(rows) == counts["te_enabled_patients"] + 3
