@@ -1,5 +1,5 @@
 import csv
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from openpyxl import load_workbook
@@ -71,3 +71,43 @@ def test_billing_files_get_the_umask_permissions_not_private_ones(tmp_path):
     finally:
         os.umask(previous)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_every_kind_of_cell_is_written_as_its_csv_text(tmp_path):
+    """The fast path of write_csv writes each kind of cell exactly as _csv_cell spells it."""
+    cells = (
+        None,
+        "",
+        "SMITH, JOHN",
+        "-12 minutes",
+        "\tindented",
+        7,
+        0,
+        True,
+        False,
+        2.5,
+        date(2025, 3, 31),
+        datetime(2025, 3, 31, 14, 5, 9),
+        Decimal("60.490"),
+        Decimal("1E+2"),
+    )
+    path = tmp_path / "cells.csv"
+    write_csv(path, [f"c{i}" for i in range(len(cells))], [cells])
+    with open(path, newline="", encoding="utf-8") as handle:
+        written = list(csv.reader(handle))[1]
+    assert written == [
+        "",
+        "",
+        "SMITH, JOHN",
+        "'-12 minutes",
+        "'\tindented",
+        "7",
+        "0",
+        "True",
+        "False",
+        "2.5",
+        "2025-03-31",
+        "2025-03-31T14:05:09",
+        "60.49",
+        "100",
+    ]
