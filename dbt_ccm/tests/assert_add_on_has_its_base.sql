@@ -12,7 +12,8 @@ add_on_lines as (
     from {{ ref('fct_ccm_billing') }} as billing
     inner join {{ ref('ccm_codes') }} as codes
         on billing.cpt_code = codes.cpt_code and codes.code_role = 'add_on'
-    where billing.service_month = {{ month_start() }}  -- earlier months were checked when they were built
+    -- earlier months were checked when they were built
+    where billing.service_month = {{ month_start() }}
 ),
 
 final as (

@@ -40,31 +40,45 @@ practice as (
 -- remove when eCW's TE export carries the charge.
 -- R5.1: phone work with a documented duration counts for enrolled patients only; TEs of
 -- other patients go to the not-enabled TE list instead.
-telephone as (
-    select
-        'TE' as minutes_source,
-        te.load_id,
-        te.service_month as file_month,
-        te.source_row,
-        te.patient_acct_no,
-        te.patient_name,
-        te.encounter_date as activity_date,
-        te.minutes,
-        cast(null as text) as start_time,
-        coalesce(te.staff_name, te.provider_name) as staff_name,
-        te.staff_role,
-        te.reason as activity,
-        cast(null as text) as care_program,
-        te.encounter_id,
-        te.provider_name as entry_provider,
-        (
-            select min(codes.cpt_code)
-            from {{ ref('virtual_checkin_codes') }} as codes
-            where upper(te.reason) ~ ('\m' || codes.cpt_code || '\M')
-        ) as billed_code
+telephone_rows as (
+    select te.*
     from {{ ref('stg_ecw__telephone_encounters') }} as te
     inner join enabled_patients on te.patient_acct_no = enabled_patients.patient_acct_no
     where te.service_month between {{ window_start }} and {{ window_end }}
+),
+
+-- A report repeats a handful of reasons over a million TEs: each reason is matched against
+-- the codes once.
+reason_codes as (
+    select
+        reasons.reason,
+        min(codes.cpt_code) as billed_code
+    from (select distinct reason from telephone_rows) as reasons
+    inner join {{ ref('virtual_checkin_codes') }} as codes
+        on upper(reasons.reason) ~ ('\m' || codes.cpt_code || '\M')
+    group by reasons.reason
+),
+
+telephone as (
+    select
+        'TE' as minutes_source,
+        telephone_rows.load_id,
+        telephone_rows.service_month as file_month,
+        telephone_rows.source_row,
+        telephone_rows.patient_acct_no,
+        telephone_rows.patient_name,
+        telephone_rows.encounter_date as activity_date,
+        telephone_rows.minutes,
+        cast(null as text) as start_time,
+        coalesce(telephone_rows.staff_name, telephone_rows.provider_name) as staff_name,
+        telephone_rows.staff_role,
+        telephone_rows.reason as activity,
+        cast(null as text) as care_program,
+        telephone_rows.encounter_id,
+        telephone_rows.provider_name as entry_provider,
+        reason_codes.billed_code
+    from telephone_rows
+    left join reason_codes on telephone_rows.reason = reason_codes.reason
 ),
 
 -- R9.6: vendor totals without detail are one clinical-staff entry dated at month end.

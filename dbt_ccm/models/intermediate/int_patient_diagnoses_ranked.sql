@@ -40,6 +40,10 @@ te_codes as (
         with ordinality as code (value, code_position)
     where
         te.encounter_date between {{ month_start() }} and {{ month_end() }}
+        -- A TE dated in the month is on its month's report or a neighbour's (R9.7); older
+        -- files are not scanned, so the cost of a month stays flat as history grows.
+        and te.service_month between ({{ month_start() }} - interval '1 month')::date
+        and ({{ month_start() }} + interval '1 month')::date
         and te.patient_acct_no is not null
         and btrim(code.value) <> ''
 ),

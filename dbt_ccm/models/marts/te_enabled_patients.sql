@@ -10,8 +10,12 @@ entries as (
     where minutes_source = 'TE'
 ),
 
+-- The files int_minute_entries_unioned read the month's TEs from, and no older ones.
 telephone as (
     select * from {{ ref('stg_ecw__telephone_encounters') }}
+    where
+        service_month between ({{ month_start() }} - interval '1 month')::date
+        and ({{ month_start() }} + interval '1 month')::date
 ),
 
 patients as (
