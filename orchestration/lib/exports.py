@@ -308,15 +308,15 @@ def header_label(column: str) -> str:
     return " ".join(words)
 
 
-def is_totalled(column: str, values: Sequence) -> bool:
+def is_totalled(column: str) -> bool:
+    """Whether the column's name says it counts minutes, units, patients or dollars."""
     if column in NOT_TOTALLED:
         return False
-    if not column.endswith(TOTALLED_SUFFIXES) and not column.startswith(TOTALLED_PREFIXES):
-        return False
-    return all(
-        v is None or (isinstance(v, int | float | Decimal) and not isinstance(v, bool))
-        for v in values
-    )
+    return column.endswith(TOTALLED_SUFFIXES) or column.startswith(TOTALLED_PREFIXES)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -335,6 +335,7 @@ class Sheet:
 # worklist rows, lists nobody reads in a sheet, which Excel opens slowly and which took the
 # workbook a minute to write; a CSV of them is written in seconds.
 SHEET_MAX_ROWS = 50_000
+EXCEL_MAX_ROWS = 1_048_576
 
 
 def _sheet(
@@ -442,27 +443,6 @@ def _reproducible(workbook: Workbook) -> bytes:
     return repacked.getvalue()
 
 
-# Excel's last row; a longer list goes on as "<title> (2)", and so on.
-EXCEL_MAX_ROWS = 1_048_576
-
-
-def _write_sheet(workbook: Workbook, spec: Sheet) -> None:
-    header_rows = 2 if spec.headers is not None else 1
-    room = EXCEL_MAX_ROWS - header_rows - 1  # the totals row
-    rows = iter(spec.rows)
-    sample = list(islice(rows, _WIDTH_SAMPLE_ROWS))
-    rows = chain(sample, rows)
-    number = 1
-    while True:
-        title = spec.title if number == 1 else f"{spec.title} ({number})"
-        written = _write_part(workbook.create_sheet(title[:31]), spec, islice(rows, room), sample)
-        if written < room:
-            break
-        if (following := next(rows, None)) is None:
-            break
-        rows, number = chain([following], rows), number + 1
-
-
 _WIDTH_SAMPLE_ROWS = 500
 
 
@@ -473,9 +453,13 @@ def _styled(sheet, value, **style) -> WriteOnlyCell:
     return cell
 
 
-def _write_part(sheet, spec: Sheet, rows: Iterable[tuple], sample: list[tuple]) -> int:
-    """One sheet of rows; returns how many. A write-only sheet takes its widths and panes
-    before its rows, and its filter range and totals once they are known."""
+def _write_sheet(workbook: Workbook, spec: Sheet) -> None:
+    """One sheet. A write-only sheet takes its widths (from its first rows) and panes before
+    its rows, and its filter range and totals once they are known."""
+    sheet = workbook.create_sheet(spec.title)
+    rows = iter(spec.rows)
+    sample = list(islice(rows, _WIDTH_SAMPLE_ROWS))
+    rows = chain(sample, rows)
     columns = spec.columns
     header_row = 2 if spec.headers is not None else 1
     for index, name in enumerate(columns, start=1):
@@ -519,7 +503,6 @@ def _write_part(sheet, spec: Sheet, rows: Iterable[tuple], sample: list[tuple]) 
                 for index, value in enumerate(totals.row(count))
             ]
         )
-    return count
 
 
 class _Totals:
@@ -530,9 +513,7 @@ class _Totals:
     def __init__(self, columns: list[str]):
         self.columns = columns
         self.sums: dict[int, object] = {
-            index: 0
-            for index, column in enumerate(columns)
-            if index > 0 and is_totalled(column, ())
+            index: 0 for index, column in enumerate(columns) if index > 0 and is_totalled(column)
         }
 
     def add(self, row: tuple) -> None:
@@ -540,7 +521,7 @@ class _Totals:
             value = row[index]
             if value is None:
                 continue
-            if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            if _is_number(value):
                 self.sums[index] += value
             else:
                 del self.sums[index]  # not a number: the column is not totalled
@@ -587,6 +568,7 @@ def export_month(
     conn: psycopg.Connection, month: date, out_dir: Path, max_rows: int = SHEET_MAX_ROWS
 ) -> ExportedFiles:
     """The month's billing CSV and workbook (and a CSV for any list too long for a sheet)."""
+    max_rows = min(max_rows, EXCEL_MAX_ROWS - 3)  # field names, headers and totals rows
     stem = f"ccm_billing_{month:%Y-%m}"
     columns, rows = billing_rows(conn, month)
     csv_path = out_dir / f"{stem}.csv"

@@ -273,15 +273,20 @@ def write_hyper_extracts(conn: psycopg.Connection, folder: Path) -> dict[str, in
                 if not columns:
                     continue
                 target = folder / f"{table}.hyper"
-                partial = Path(scratch) / target.name
-                rows_by_table[table] = _write_extract(
-                    conn, hyper, table, columns, stamps, target, partial
-                )
-                _move_in(partial, target)
+                partial = folder / f".{table}.partial.hyper"
+                try:
+                    rows_by_table[table] = _write_extract(
+                        conn, hyper, table, columns, stamps, target, partial, Path(scratch)
+                    )
+                    os.replace(partial, target)
+                finally:
+                    partial.unlink(missing_ok=True)
     return rows_by_table
 
 
-def _write_extract(conn, hyper, table, columns, stamps, target: Path, partial: Path) -> int:
+def _write_extract(
+    conn, hyper, table, columns, stamps, target: Path, partial: Path, scratch: Path
+) -> int:
     from tableauhyperapi import (
         NULLABLE,
         Connection,
@@ -331,7 +336,7 @@ def _write_extract(conn, hyper, table, columns, stamps, target: Path, partial: P
         rows = 0
         if held is None or stale:
             months = None if held is None else sorted(stale)
-            rows = _copy_rows(conn, hconn, table, columns, definition, months, partial.parent)
+            rows = _copy_rows(conn, hconn, table, columns, definition, months, scratch)
         hconn.execute_command(f"DELETE FROM {months_definition.table_name}")
         with Inserter(hconn, months_definition) as inserter:
             inserter.add_rows([month, stamp] for month, stamp in sorted(stamps.items()))
@@ -398,13 +403,6 @@ def _months_held(hconn, definition, months_definition) -> dict | None:
         f"SELECT service_month, published_at FROM {months_definition.table_name}"
     )
     return {month.to_date(): stamp for month, stamp in rows}
-
-
-def _move_in(source: Path, target: Path) -> None:
-    """Copy beside the target, then rename: Tableau never opens a half-written extract."""
-    staging = target.with_name(f".{target.name}.partial")
-    shutil.copyfile(source, staging)
-    os.replace(staging, target)
 
 
 _TDS_TYPES = {

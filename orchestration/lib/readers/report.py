@@ -394,50 +394,38 @@ class _SheetReader:
         def cells(column: HeaderColumn) -> tuple[object, ...]:
             return grid_columns[column.index]
 
+        def reject(position: int, column: HeaderColumn, reason: str, *, first=False) -> None:
+            found = problems.setdefault(position, [])
+            raw = values.shown(cells(column)[position])
+            found.insert(
+                0 if first else len(found),
+                Rejection(sheet, numbers[position], column.label, raw, reason),
+            )
+
+        def rejected(position: int, column: HeaderColumn) -> bool:
+            return any(p.column == column.label for p in problems.get(position, ()))
+
         def parse(column: HeaderColumn, parser: _ColumnParser) -> list[str | None]:
-            cells = grid_columns[column.index]
-            parsed, refused = parser.column(cells)
-            if refused:
-                for position, value in enumerate(parsed):
-                    if value.__class__ is _Refused:
-                        problems.setdefault(position, []).append(
-                            Rejection(
-                                sheet,
-                                numbers[position],
-                                column.label,
-                                values.shown(cells[position]),
-                                str(value),
-                            )
-                        )
-                        parsed[position] = None
+            parsed, refused = parser.column(cells(column))
+            for position, value in enumerate(parsed if refused else ()):
+                if value.__class__ is _Refused:
+                    reject(position, column, str(value))
+                    parsed[position] = None
             return parsed
 
         record: dict[str, list] = {}
         for name, columns, parser, is_code_list in self.plan:
             if is_code_list:
-                lists = [parse(c, parser) for c in columns]
-                if len(lists) == 1:
-                    record[name] = _distinct_map(lambda codes: _joined_codes((codes,)), lists[0])
-                else:
-                    record[name] = _distinct_map(_joined_codes, list(zip(*lists, strict=True)))
+                lists = zip(*(parse(c, parser) for c in columns), strict=True)
+                record[name] = _distinct_map(_joined_codes, list(lists))
             else:
                 record[name] = parse(columns[0], parser)
 
         required = self.minutes_required
         if required and None in record[required.column]:
-            raw = cells(required)
             for position, value in enumerate(record[required.column]):
-                found = problems.get(position, ())
-                if value is None and not any(p.column == required.label for p in found):
-                    problems.setdefault(position, []).append(
-                        Rejection(
-                            sheet,
-                            numbers[position],
-                            required.label,
-                            values.shown(raw[position]),
-                            "minutes missing",
-                        )
-                    )
+                if value is None and not rejected(position, required):
+                    reject(position, required, "minutes missing")
 
         if self.derives_name:
             blank = [None] * len(block)
@@ -455,20 +443,9 @@ class _SheetReader:
             ]
 
         accounts = record["patient_acct_no"]
-        account_raw = cells(self.account)
-        label = self.account.label
         for position, account in enumerate(accounts if None in accounts else ()):
-            if account is None and not any(p.column == label for p in problems.get(position, ())):
-                problems.setdefault(position, []).insert(
-                    0,
-                    Rejection(
-                        sheet,
-                        numbers[position],
-                        label,
-                        values.shown(account_raw[position]),
-                        "the account number is blank",
-                    ),
-                )
+            if account is None and not rejected(position, self.account):
+                reject(position, self.account, "the account number is blank", first=True)
 
         out = self.out
         for position in sorted(problems):
@@ -480,7 +457,7 @@ class _SheetReader:
             return column if kept is None else [column[i] for i in kept]
 
         accounts = loaded(accounts)
-        unpadded, _ = self.unpadded.column(account_raw)
+        unpadded, _ = self.unpadded.column(cells(self.account))
         out.accounts_padded += sum(map(ne, accounts, loaded(unpadded)))
         if self.date_column:
             months = Counter(when[:7] for when in loaded(record[self.date_column]) if when)
