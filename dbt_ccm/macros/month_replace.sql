@@ -7,3 +7,12 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- Post-hook for the incremental marts: each run deletes and re-inserts its month, and with
+    months of history beside it that delete read the whole table without an index. Created on
+    the next run of a warehouse built before the index existed, too (dbt's `indexes` config
+    only applies when a table is created). -#}
+{% macro index_service_month() -%}
+    create index if not exists {{ this.identifier }}_service_month_idx
+        on {{ this }} (service_month)
+{%- endmacro %}

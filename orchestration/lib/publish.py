@@ -106,6 +106,13 @@ def publish_month(
                 )
                 conn.execute(sql.SQL("insert into {} select * from {}").format(target, build))
             else:
+                # With months of history the delete would read the whole table without it;
+                # a table published before the index existed gains it here.
+                conn.execute(
+                    sql.SQL("create index if not exists {} on {} (service_month)").format(
+                        sql.Identifier(f"{table}_service_month_idx"), target
+                    )
+                )
                 conn.execute(
                     sql.SQL("delete from {} where service_month = %s").format(target), (month,)
                 )

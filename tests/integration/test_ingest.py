@@ -11,6 +11,8 @@ import pytest
 
 from orchestration.lib import ingest, warehouse
 from orchestration.lib.ingest import load_file, scan_drop
+from orchestration.lib.raw_tables import KIND_COLUMNS
+from orchestration.lib.readers import kind_specs, read_report
 from orchestration.lib.summary import month_summary
 from orchestration.settings import reports_config
 
@@ -282,7 +284,7 @@ def test_a_reader_fault_quarantines_the_file_instead_of_stopping_the_run(
     drop = tmp_path / "drop"
     found = dropped(vendor_file(drop, 3), drop)
 
-    def faulty(path, spec):
+    def faulty(path, spec, *, sink=None):
         raise KeyError("surprise")
 
     monkeypatch.setattr(ingest, "read_report", faulty)
@@ -434,3 +436,36 @@ def test_the_month_summary_counts_the_months_quarantined_files(conn, tmp_path, v
     assert summary.quarantined_files == 2
     assert summary.lines()[2] == "  rejected rows 0, quarantined files 2"
     assert month_summary(conn, date(2025, 2, 1)).quarantined_files == 1
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_a_large_export_streams_into_raw_as_the_whole_file_reads(conn, tmp_path, var_dir, encoding):
+    """Over a megabyte, a text report is read as it is copied; the rows are the same."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    lines = [f'{10000 + n},"PATIENT, NUMBER {n}",{n % 90},RN' for n in range(40_000)]
+    lines[7] = '10007,"PEÑA, JOSÉ",25,RN'  # beyond ASCII: the codec must hold for the file
+    lines[8] = '10008,"BACK\\SLASH, AL",30,RN'  # COPY's escape character, loaded as typed
+    lines[9] = '10009,"PATIENT, NINE",soon,RN'  # a rejected row among the streamed ones
+    path = drop / "MDR_vendor_202503.csv"
+    path.write_bytes((VENDOR_HEADER + "\n".join(lines) + "\nCount: 40000\n").encode(encoding))
+    assert path.stat().st_size > 1 << 20
+
+    result = load_file(conn, dropped(path, drop), var_dir=var_dir)
+
+    whole = read_report(path, kind_specs(reports_config())["vendor_billing"])
+    assert (
+        (result.rows_loaded, result.rows_rejected)
+        == (39_999, 1)
+        == (
+            len(whole.rows),
+            whole.rows_rejected,
+        )
+    )
+    columns = ", ".join(KIND_COLUMNS["vendor_billing"])
+    loaded = conn.execute(
+        f"select sheet_name, source_row, {columns} from raw.vendor_billing order by source_row"
+    ).fetchall()
+    assert loaded == whole.rows
+    name = 2 + KIND_COLUMNS["vendor_billing"].index("patient_name")
+    assert (loaded[7][name], loaded[8][name]) == ("PEÑA, JOSÉ", "BACK\\SLASH, AL")

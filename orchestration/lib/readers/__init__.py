@@ -5,6 +5,7 @@ from orchestration.lib.readers.report import (
     Identity,
     ParsedReport,
     Rejection,
+    RowSink,
     identify,
     read_report,
 )
@@ -15,6 +16,7 @@ __all__ = [
     "KindSpec",
     "ParsedReport",
     "Rejection",
+    "RowSink",
     "UnreadableFile",
     "identify",
     "kind_specs",

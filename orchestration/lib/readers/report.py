@@ -58,10 +58,17 @@ class Rejection:
     reason: str
 
 
+# Takes a block of rows as `ParsedReport.keep` does.
+RowSink = Callable[[str | None, list[int], list[list]], None]
+
+
 @dataclass
 class ParsedReport:
     kind: str
-    rows: list[tuple] = field(default_factory=list)  # (sheet, row, *spec.columns)
+    # (sheet, row, *spec.columns) of every row read, unless `sink` takes them as they come.
+    rows: list[tuple] = field(default_factory=list)
+    sink: RowSink | None = None
+    rows_loaded: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     rows_rejected: int = 0
     rows_skipped: int = 0
@@ -69,6 +76,14 @@ class ParsedReport:
     row_months: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     problem: str | None = None
+
+    def keep(self, sheet: str | None, numbers: list[int], columns: list[list]) -> None:
+        """A block of rows read: their sheet, row numbers and `spec.columns` column by column."""
+        self.rows_loaded += len(numbers)
+        if self.sink is None:
+            self.rows.extend(zip(repeat(sheet), numbers, *columns))
+        else:
+            self.sink(sheet, numbers, columns)
 
 
 @dataclass(frozen=True)
@@ -254,21 +269,24 @@ def _cell_keys(cells: tuple[object, ...]) -> list[object] | tuple[object, ...]:
 class _ColumnParser:
     """One parse function with what it has parsed, applied to whole columns of cells."""
 
-    def __init__(self, parse: Callable[[object], str | None]):
+    def __init__(self, parse: Callable[[object], str | None], *, text_cells: bool = False):
         self.parse = parse
+        # A text file's cells are all strings: they are their own keys, nothing to look at.
+        self.keys = tuple if text_cells else _cell_keys
         self.seen: dict[object, str | None] = {}
         self.seen_refused: set[object] = set()
 
     def _parsed(self, key: object) -> str | None:
         try:
-            return self.parse(key if key.__class__ is str else key[1])
+            # A text file's short row is padded with None, its own key there.
+            return self.parse(key if key.__class__ is str or key is None else key[1])
         except values.ValueProblem as exc:
             return _Refused(str(exc))
 
     def column(self, cells: tuple[object, ...]) -> tuple[list[str | None], bool]:
         """The parse of every cell (a `_Refused` message where the cell cannot be read), and
         whether any cell was refused."""
-        keys = _cell_keys(cells)
+        keys = self.keys(cells)
         distinct = set(keys)
         seen = self.seen
         new = {key: self._parsed(key) for key in distinct.difference(seen)}
@@ -294,8 +312,9 @@ class _SheetReader:
             by_column.setdefault(column.column, []).append(column)
         self.by_column = by_column
         self.width = max(c.index for c in header.columns) + 1
-        parsers = {c: _ColumnParser(spec.parser(c)) for c in by_column}
-        self.unpadded = _ColumnParser(partial(values.parse_account, width=0))
+        text = grid.text_cells
+        parsers = {c: _ColumnParser(spec.parser(c), text_cells=text) for c in by_column}
+        self.unpadded = _ColumnParser(partial(values.parse_account, width=0), text_cells=text)
         # In header order, so a row's rejections list in the order a clerk reads the sheet.
         self.plan = [
             (name, columns, parsers[name], name in CODE_LIST_COLUMNS)
@@ -360,9 +379,8 @@ class _SheetReader:
         minutes = 0
         numbers: list[int] = []
         block: list[list[object]] = []
-        rows, width = self.grid.rows, self.width
-        for index in range(self.header.row + 1, len(rows)):
-            row = rows[index]
+        width = self.width
+        for index, row in self.grid.rows_from(self.header.row + 1):
             first, several = _first_filled(row)
             if first is None:
                 continue
@@ -463,8 +481,9 @@ class _SheetReader:
             months = Counter(when[:7] for when in loaded(record[self.date_column]) if when)
             for month, count in months.items():
                 out.row_months[date(int(month[:4]), int(month[5:7]), 1)] += count
-        columns = [loaded(record[c]) if c in record else repeat(None) for c in self.spec.columns]
-        out.rows.extend(zip(repeat(sheet), loaded(numbers), *columns))
+        blank = [None] * (len(block) - len(problems))
+        columns = [loaded(record[c]) if c in record else blank for c in self.spec.columns]
+        out.keep(sheet, loaded(numbers), columns)
         if not self.minutes_column or self.minutes_column not in record:
             return 0
         counts = Counter(loaded(record[self.minutes_column]))
@@ -512,15 +531,19 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_report(path: Path, spec: KindSpec) -> ParsedReport:
-    """Every sheet with a header of this kind, read into rows (raises UnreadableFile)."""
+def read_report(path: Path, spec: KindSpec, *, sink: RowSink | None = None) -> ParsedReport:
+    """Every sheet with a header of this kind, read into rows (raises UnreadableFile).
+
+    With a `sink`, each block of rows goes to it as it is read, and a large text file is read
+    as it goes, so memory stays flat however long the file; `rows` stays empty.
+    """
     with _collector_paused():
-        return _read_report(path, spec)
+        return _read_report(path, spec, sink)
 
 
-def _read_report(path: Path, spec: KindSpec) -> ParsedReport:
-    _, grids = read_grids(path)
-    out = ParsedReport(kind=spec.kind)
+def _read_report(path: Path, spec: KindSpec, sink: RowSink | None) -> ParsedReport:
+    _, grids = read_grids(path, stream=sink is not None)
+    out = ParsedReport(kind=spec.kind, sink=sink)
     grand_totals: list[int] = []
     minutes = 0
     sheets: list[tuple[Grid, Header]] = []

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from itertools import islice
 from pathlib import Path
 
 import python_calamine
@@ -23,6 +24,10 @@ _HEAD_BYTES = 65536
 _TEXT_HEAD_BYTES = 1 << 20
 # The delimiter is the one that best fits this many first lines.
 _DELIMITER_SAMPLE_LINES = 200
+# A text file at least this large is read as it is taken (`Grid.rest`) instead of whole; a
+# streamed grid holds this many first rows, more than a header is looked for in.
+_STREAM_BYTES = _TEXT_HEAD_BYTES
+_STREAMED_HEAD_ROWS = 100
 
 
 class UnreadableFile(Exception):
@@ -36,6 +41,19 @@ class Grid:
     name: str | None
     rows: list[list[object]]
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    # The rows after `rows`, read from the file as they are taken, once: a large text export
+    # streams through the reader instead of being held whole (a million-row file took 2.6 GB
+    # as lists of cells). `rows` then holds only the file's first rows.
+    rest: Iterator[list[object]] | None = None
+    # Every cell is a string (text and HTML files), where a workbook's are typed.
+    text_cells: bool = False
+
+    def rows_from(self, start: int) -> Iterator[tuple[int, list[object]]]:
+        """(index, row) of every row from `start` on, `rest` included."""
+        yield from enumerate(self.rows[start:], start)
+        if self.rest is not None:
+            skipped = max(0, start - len(self.rows))
+            yield from enumerate(islice(self.rest, skipped, None), len(self.rows) + skipped)
 
 
 def sniff_format(head: bytes) -> str:
@@ -80,22 +98,30 @@ def _latin1_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
 codecs.register_error("ccm_latin1", _latin1_fallback)
 
 
-def read_grids(path: Path, *, head_rows: int | None = None) -> tuple[str, list[Grid]]:
-    """The file's format and its grids; `head_rows` limits each grid to its first rows."""
+def read_grids(
+    path: Path, *, head_rows: int | None = None, stream: bool = False
+) -> tuple[str, list[Grid]]:
+    """The file's format and its grids; `head_rows` limits each grid to its first rows.
+
+    With `stream`, a large text file's grid holds its first rows and reads the others as they
+    are taken from `Grid.rest`.
+    """
     with open(path, "rb") as handle:
         head = handle.read(_HEAD_BYTES)
     kind = sniff_format(head)
     if kind == "workbook":
         return kind, _workbook_grids(path, head_rows)
     if kind == "text" and head_rows and (rows := _text_head_rows(path, head_rows)) is not None:
-        return kind, [Grid(None, rows)]
+        return kind, [Grid(None, rows, text_cells=True)]
+    if kind == "text" and stream and not head_rows and path.stat().st_size >= _STREAM_BYTES:
+        return kind, [_streamed_text_grid(path, head)]
     data = head if head_rows and len(head) < _HEAD_BYTES else path.read_bytes()
     if kind == "mhtml":
         return kind, _html_grids(_html_of_mhtml(data), head_rows)
     text = decode_text(data)
     if kind == "html":
         return kind, _html_grids(text, head_rows)
-    return kind, [Grid(None, _delimited_rows(text, head_rows))]
+    return kind, [Grid(None, _delimited_rows(text, head_rows), text_cells=True)]
 
 
 def _workbook_grids(path: Path, head_rows: int | None) -> list[Grid]:
@@ -124,22 +150,25 @@ def _text_head_rows(path: Path, head_rows: int) -> list[list[object]] | None:
     """The first rows of a large text report from its first megabyte, or None.
 
     Classifying a file needs only its top rows, but reading a million-row export whole to get
-    them cost seconds and hundreds of megabytes per scan. The head gives the same rows as the
-    whole file when it is plain ASCII (so the whole file's encoding cannot change how the head
-    decodes), holds the 200 lines the delimiter is chosen from, and yields more complete rows
-    than asked for; otherwise None, and the caller reads the whole file as before.
+    them cost seconds and a gigabyte per scan. The head is decoded with the codec the whole
+    file would be (UTF-8 only if all of it is), cut after its last line break, so it reads
+    as the whole file's first lines do; it must hold the 200 lines the delimiter is chosen
+    from and more complete rows than asked for, otherwise None and the caller reads the whole
+    file as before. UTF-16 is left to that path: its line breaks are two bytes.
     """
     with open(path, "rb") as handle:
         chunk = handle.read(_TEXT_HEAD_BYTES)
     if len(chunk) < _TEXT_HEAD_BYTES:
         return None  # a small file: the whole-file path costs nothing
-    chunk = chunk[: chunk.rfind(b"\n") + 1]
-    body = chunk[3:] if chunk.startswith(b"\xef\xbb\xbf") else chunk
-    if not body.isascii() or body.count(b"\n") <= _DELIMITER_SAMPLE_LINES:
+    encoding, errors = _text_encoding(path, chunk)
+    if encoding == "utf-16":
         return None
-    if body is not chunk and not _valid_utf8(path):
+    if encoding == "utf-8-sig" and not _valid_utf8(path):
         return None  # the whole-file path refuses a BOM file that is not UTF-8; so must this
-    rows = _delimited_rows(body.decode("ascii"), head_rows + 1)
+    text = chunk[: chunk.rfind(b"\n") + 1].decode(encoding, errors)
+    if text.count("\n") <= _DELIMITER_SAMPLE_LINES:
+        return None
+    rows = _delimited_rows(text, head_rows + 1)
     return rows[:head_rows] if len(rows) > head_rows else None
 
 
@@ -155,17 +184,45 @@ def _valid_utf8(path: Path) -> bool:
     return True
 
 
-def _delimited_rows(text: str, head_rows: int | None) -> list[list[object]]:
-    # The sample comes from the head of the text: splitting a whole large export into lines
-    # only to look at its first few would cost a copy of the file.
-    head = text[: 1 << 20]
+def _text_encoding(path: Path, head: bytes) -> tuple[str, str]:
+    """The codec and error handler that read the file as `decode_text` reads it whole."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", "strict"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", "replace"
+    return ("utf-8", "strict") if _valid_utf8(path) else ("cp1252", "ccm_latin1")
+
+
+def _streamed_text_grid(path: Path, head: bytes) -> Grid:
+    encoding, errors = _text_encoding(path, head)
+    with open(path, encoding=encoding, errors=errors, newline="") as handle:
+        sample = handle.read(_TEXT_HEAD_BYTES)
+        delimiter = _delimiter(sample, complete=not handle.read(1))
+
+    def rows() -> Iterator[list[object]]:
+        with open(path, encoding=encoding, errors=errors, newline="") as handle:
+            yield from csv.reader(handle, delimiter=delimiter)
+
+    rest = rows()
+    return Grid(None, list(islice(rest, _STREAMED_HEAD_ROWS)), rest=rest, text_cells=True)
+
+
+def _delimiter(head: str, *, complete: bool) -> str:
+    """Of tab, comma, semicolon and bar, the one most of the first lines hold, then the most."""
     lines = head.splitlines()[:_DELIMITER_SAMPLE_LINES]
-    if len(head) < len(text) and len(lines) < _DELIMITER_SAMPLE_LINES:
+    if not complete and len(lines) < _DELIMITER_SAMPLE_LINES:
         lines = lines[:-1]  # the last line of the head may be cut short
-    delimiter = max(
+    return max(
         ("\t", ",", ";", "|"),
         key=lambda d: (sum(d in line for line in lines), sum(line.count(d) for line in lines)),
     )
+
+
+def _delimited_rows(text: str, head_rows: int | None) -> list[list[object]]:
+    # The sample comes from the head of the text: splitting a whole large export into lines
+    # only to look at its first few would cost a copy of the file.
+    head = text[:_TEXT_HEAD_BYTES]
+    delimiter = _delimiter(head, complete=len(head) == len(text))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[list[object]] = []
     for row in reader:
@@ -192,7 +249,7 @@ def _html_grids(text: str, head_rows: int | None) -> list[Grid]:
     if not parser.rows:
         raise UnreadableFile("the file is HTML but holds no table")
     rows = parser.rows[:head_rows] if head_rows else parser.rows
-    return [Grid(None, rows)]
+    return [Grid(None, rows, text_cells=True)]
 
 
 class _TableParser(HTMLParser):
