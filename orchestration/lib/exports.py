@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,6 +24,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from psycopg import sql
 
 CSV_LEADING_COLUMNS = (
     "service_month",
@@ -61,59 +62,56 @@ class SheetSpec:
     title: str
     table: str
     order: str
-    explain: Callable[[dict], str] | None = None  # None: the mart has its own words
+    explain: str | None = None  # SQL over the mart's columns; None: the mart has its own words
     leading: tuple[str, ...] = ()  # columns shown first, in this order
 
 
-def _explain_exclusion(row: dict) -> str:
-    effect = (
-        "blocked billing this month"
-        if row.get("applied")
-        else "listed only: the practice switch is off"
+# How a row explains itself, as SQL over the mart's columns, for lists whose mart has no
+# explanation column of its own. In SQL so that a million-row list is written by COPY without
+# a Python call per row; the workbook's sheets read the same expressions.
+_EXPLAIN_EXCLUSION = """concat(
+    exclusion_type, ' (', coalesce(nullif(exclusion_type_reported, ''), 'as reported'),
+    ') from ', coalesce(to_char(service_date, 'YYYY-MM-DD'), 'an unknown date'), ': ',
+    case when applied then 'blocked billing this month'
+        else 'listed only: the practice switch is off' end,
+    '; ', coalesce(minutes_forfeited, 0), ' CCM minutes not billed (', rule_id, ').'
+)"""
+_EXPLAIN_TE_ENABLED = """case
+    when is_counted then concat(minutes_counted, ' minutes counted toward CCM (', rule_id, ').')
+    else concat(
+        'Not counted: ',
+        lower(replace(coalesce(nullif(not_counted_reason, ''), 'not counted'), '_', ' ')),
+        ' (', rule_id, ').'
     )
-    return (
-        f"{row.get('exclusion_type')} ({row.get('exclusion_type_reported') or 'as reported'}) "
-        f"from {row.get('service_date') or 'an unknown date'}: {effect}; "
-        f"{row.get('minutes_forfeited') or 0} CCM minutes not billed ({row.get('rule_id')})."
+end"""
+_EXPLAIN_TE_NOT_ENABLED = """concat(
+    coalesce(nullif(suggested_action, ''), 'not billable'), ' ' || nullif(suggested_code, ''),
+    '; ', coalesce(chronic_condition_count, 0), ' chronic conditions (', rule_id,
+    '). Never billed automatically.'
+)"""
+_EXPLAIN_WORKLIST = """case
+    when nullif(blocked_reason, '') is not null
+        then concat('Not billable this month: ', lower(replace(blocked_reason, '_', ' ')), '.')
+    when nullif(next_code, '') is null
+        then concat(minutes_to_date, ' minutes: every code is reached for the month.')
+    else concat(
+        minutes_to_date, ' minutes so far: ', minutes_needed, ' more for ', next_code,
+        case when next_code <> '99490' then concat(' unit ', next_code_unit) end,
+        ' (at ', next_threshold_minutes, ').'
     )
-
-
-def _explain_te_enabled(row: dict) -> str:
-    if row.get("is_counted"):
-        return f"{row.get('minutes_counted')} minutes counted toward CCM ({row.get('rule_id')})."
-    reason = row.get("not_counted_reason") or "not counted"
-    return f"Not counted: {reason.replace('_', ' ').lower()} ({row.get('rule_id')})."
-
-
-def _explain_te_not_enabled(row: dict) -> str:
-    action = row.get("suggested_action") or "not billable"
-    code = f" {row['suggested_code']}" if row.get("suggested_code") else ""
-    return (
-        f"{action}{code}; {row.get('chronic_condition_count') or 0} chronic conditions "
-        f"({row.get('rule_id')}). Never billed automatically."
-    )
-
-
-def _explain_worklist(row: dict) -> str:
-    if row.get("blocked_reason"):
-        return f"Not billable this month: {row['blocked_reason'].replace('_', ' ').lower()}."
-    if not row.get("next_code"):
-        return f"{row.get('minutes_to_date')} minutes: every code is reached for the month."
-    unit = f" unit {row['next_code_unit']}" if row.get("next_code") != "99490" else ""
-    return (
-        f"{row.get('minutes_to_date')} minutes so far: {row.get('minutes_needed')} more for "
-        f"{row['next_code']}{unit} (at {row.get('next_threshold_minutes')})."
-    )
-
-
-def _explain_provider(row: dict) -> str:
-    change = row.get("patients_billed_change")
-    trend = "no prior month" if change is None else f"{change:+d} patients billed vs prior month"
-    return (
-        f"{row.get('patients_billed')} of {row.get('enrolled_patients')} enrolled billed; "
-        f"{row.get('patients_under_threshold')} under 20 minutes; {trend}. "
-        "Revenue is a national estimate (CCM_RULES §8)."
-    )
+end"""
+_EXPLAIN_PROVIDER = """concat(
+    patients_billed, ' of ', enrolled_patients, ' enrolled billed; ', patients_under_threshold,
+    ' under 20 minutes; ',
+    case
+        when patients_billed_change is null then 'no prior month'
+        else concat(
+            case when patients_billed_change >= 0 then '+' end, patients_billed_change,
+            ' patients billed vs prior month'
+        )
+    end,
+    '. Revenue is a national estimate (CCM_RULES §8).'
+)"""
 
 
 # One sheet per list the billing team works from; the Billing and Review sheets come first.
@@ -131,28 +129,28 @@ WORKBOOK_SHEETS = (
         "Exclusions",
         "ccm_exclusion_list",
         "patient_acct_no, service_date, exclusion_type, cpt_code, source_row",
-        _explain_exclusion,
+        _EXPLAIN_EXCLUSION,
     ),
     SheetSpec(
         "TEs enabled",
         "te_enabled_patients",
         "patient_acct_no, encounter_date, encounter_id, source_row",
-        _explain_te_enabled,
+        _EXPLAIN_TE_ENABLED,
     ),
     SheetSpec(
         "TEs not enabled",
         "te_not_enabled_patients",
         "patient_acct_no, encounter_date, encounter_id, source_row",
-        _explain_te_not_enabled,
+        _EXPLAIN_TE_NOT_ENABLED,
     ),
     SheetSpec(
         "Worklist",
         "ccm_worklist_month_to_date",
         "care_manager, provider_name, minutes_needed, patient_acct_no",
-        _explain_worklist,
+        _EXPLAIN_WORKLIST,
     ),
     SheetSpec("Enrolment outreach", "ccm_enrolment_opportunities", "outreach_rank"),
-    SheetSpec("Providers", "ccm_provider_month_analytics", "provider_name", _explain_provider),
+    SheetSpec("Providers", "ccm_provider_month_analytics", "provider_name", _EXPLAIN_PROVIDER),
 )
 
 # The mart column that already explains a row, per table; the sheet shows it as "Explanation".
@@ -355,21 +353,29 @@ def _sheet(
     (count,) = conn.execute(
         f"select count(*) from marts.{spec.table} where service_month = %s", (month,)
     ).fetchone()
-    rows = _streamed(
-        conn,
-        f"select {', '.join(columns)} from marts.{spec.table} where service_month = %s "
-        f"order by {spec.order}",
-        (month,),
-    )
+    selected = [sql.Identifier(c) for c in columns]
     if spec.explain is not None:
-        rows = _explained(rows, columns, spec.explain)
+        selected.append(sql.SQL(f"{spec.explain} as explanation"))
         columns = columns + ["explanation"]
+    query = sql.SQL(
+        f"select {{}} from marts.{spec.table} where service_month = {{}} order by {spec.order}"
+    )
     if overflow is not None and count <= max_rows:
         overflow.unlink(missing_ok=True)  # an earlier run's, when the list was longer
     elif overflow is not None:
-        write_csv(overflow, columns, rows)
+        types = dict(_column_types(conn, spec.table))
+        shown = [_csv_expression(c, types[c]) for c in columns if c in types]
+        if spec.explain is not None:
+            shown.append(sql.SQL(_QUOTED_TEXT).format(sql.SQL(spec.explain), _FORMULA_LITERALS))
+        # Named apart from the mart's columns: `order by` must sort on values, not on text.
+        shown = [
+            sql.SQL("{} as {}").format(e, sql.Identifier(f"csv_{i}")) for i, e in enumerate(shown)
+        ]
+        listed = query.format(sql.SQL(", ").join(shown), sql.Literal(month))
+        copy_csv(conn, overflow, columns, listed)
         note = f"{count:,} rows, more than a sheet here holds ({max_rows:,}): see {overflow.name}"
         return Sheet(spec.title, ["note"], [(note,)], headers=["Note"])
+    rows = _streamed(conn, query.format(sql.SQL(", ").join(selected), sql.Literal(month)))
     headers = [header_label(c) for c in columns]
     explained = EXPLANATION_COLUMNS.get(spec.table, "explanation")
     if explained in columns:
@@ -377,20 +383,66 @@ def _sheet(
     return Sheet(spec.title, columns, rows, headers=headers, totals=True)
 
 
-def _streamed(conn: psycopg.Connection, query: str, params: tuple) -> Iterator[tuple]:
-    """A query's rows in batches from a server-side cursor: a month of a million telephone
-    encounters never sits in memory whole."""
+def _streamed(conn: psycopg.Connection, query: sql.Composable) -> Iterator[tuple]:
+    """A query's rows in batches from a server-side cursor: a list never sits in memory whole."""
     with conn.transaction(), conn.cursor("ccm_export_sheet") as cursor:
         cursor.itersize = 10_000
-        cursor.execute(query, params)
+        cursor.execute(query)
         yield from cursor
 
 
-def _explained(
-    rows: Iterable[tuple], columns: list[str], explain: Callable[[dict], str]
-) -> Iterator[tuple]:
-    for row in rows:
-        yield row + (explain(dict(zip(columns, row, strict=True))),)
+def _column_types(conn: psycopg.Connection, table: str) -> list[tuple[str, str]]:
+    return conn.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = 'marts' and table_name = %s order by ordinal_position",
+        (table,),
+    ).fetchall()
+
+
+_FORMULA_LITERALS = sql.SQL(", ").join(map(sql.Literal, FORMULA_PREFIXES))
+_QUOTED_TEXT = "case when left({0}, 1) in ({1}) then '''' || {0} else nullif({0}, '') end"
+
+
+def _csv_expression(column: str, data_type: str) -> sql.Composable:
+    """A column as text spelled as `_csv_cell` spells its value, for PostgreSQL to write.
+
+    Text that a spreadsheet would run gets its quote (an empty text is written as nothing,
+    as the csv module writes it); numbers lose trailing zeros as Decimal.normalize() does;
+    booleans read True/False as Python's do.
+    """
+    name = sql.Identifier(column)
+    if data_type == "text":
+        return sql.SQL(_QUOTED_TEXT).format(name, _FORMULA_LITERALS)
+    if data_type == "boolean":
+        return sql.SQL("case when {0} then 'True' when not {0} then 'False' end").format(name)
+    if data_type == "numeric":
+        return sql.SQL("trim_scale({})::text").format(name)
+    if data_type == "date":
+        return sql.SQL("to_char({}, 'YYYY-MM-DD')").format(name)
+    if data_type in ("integer", "bigint", "smallint"):
+        return sql.SQL("{}::text").format(name)
+    raise ValueError(f"no CSV spelling for {column} of type {data_type}")
+
+
+def copy_csv(
+    conn: psycopg.Connection, path: Path, columns: Sequence[str], query: sql.Composable
+) -> None:
+    """A query's rows written as CSV by PostgreSQL (COPY), under a header of `columns`.
+
+    The query's columns must already be spelled as the CSV shows them (`_csv_expression`).
+    """
+
+    def write(tmp: Path) -> None:
+        header = io.StringIO()
+        csv.writer(header, lineterminator="\n").writerow(columns)
+        with open(tmp, "wb") as handle, conn.transaction(), conn.cursor() as cursor:
+            handle.write(header.getvalue().encode("utf-8"))
+            statement = sql.SQL("copy ({}) to stdout with (format csv)").format(query)
+            with cursor.copy(statement) as copy:
+                for block in copy:
+                    handle.write(block)
+
+    _atomic_write(path, write)
 
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")

@@ -4,8 +4,16 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
+from psycopg import sql
 
-from orchestration.lib.exports import WORKBOOK_SHEETS, export_month, header_label
+from orchestration.lib.exports import (
+    WORKBOOK_SHEETS,
+    _csv_expression,
+    copy_csv,
+    export_month,
+    header_label,
+    write_csv,
+)
 
 HOSTILE_NAME = '=HYPERLINK("http://evil.example","Click")'
 TEST_MONTH = date(2099, 1, 1)
@@ -136,3 +144,42 @@ def test_a_list_too_long_for_a_sheet_goes_to_a_csv_the_sheet_names(
     assert not list(tmp_path.glob(f"ccm_billing_{month:%Y-%m}_*.csv"))
     rows = _rows(load_workbook(exported.xlsx_path)["TEs enabled"])
     assert len(rows) == counts["te_enabled_patients"] + 3
+
+
+def test_a_list_written_by_postgres_spells_every_cell_as_the_csv_module_does(tmp_path, warehouse):
+    """Long lists go out through COPY; their cells must read as the Python-written CSV's."""
+    warehouse.execute(
+        "create temp table cells (ord integer, t text, b boolean, n numeric, d date, g bigint)"
+    )
+    warehouse.execute(
+        """
+        insert into cells values
+            (1, '=1+2', true, 12.50, date '2025-03-01', 9000000000000),
+            (2, '', false, 0.00, null, null),
+            (3, e'a,"b"\\nc', null, 100, date '0999-12-31', -4),
+            (4, null, true, 0.125, date '2025-12-31', 0),
+            (5, '-5', false, -3.10, null, 7),
+            (6, '@x', null, null, null, null),
+            (7, e'\\tTab', true, 1e-3, null, null),
+            (8, 'José O''Neil', false, 2, null, null)
+        """
+    )
+    columns = [("ord", "integer"), ("t", "text"), ("b", "boolean"), ("n", "numeric")]
+    columns += [("d", "date"), ("g", "bigint")]
+    names = [name for name, _ in columns]
+    shown = sql.SQL(", ").join(
+        sql.SQL("{} as {}").format(_csv_expression(name, kind), sql.Identifier(f"c_{name}"))
+        for name, kind in columns
+    )
+    copy_csv(
+        warehouse,
+        tmp_path / "by_postgres.csv",
+        names,
+        sql.SQL("select {} from cells order by ord").format(shown),
+    )
+    rows = warehouse.execute(f"select {', '.join(names)} from cells order by ord").fetchall()
+    write_csv(tmp_path / "by_python.csv", names, rows)
+
+    written = (tmp_path / "by_postgres.csv").read_bytes()
+    assert written == (tmp_path / "by_python.csv").read_bytes()
+    assert b"'=1+2,True,12.5,2025-03-01,9000000000000" in written
