@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -28,6 +29,7 @@ from orchestration.lib.quality.rules import (
     raw_rules,
     run_rules,
     staging_rules,
+    start_rules,
     valid_date_sql,
 )
 from orchestration.lib.raw_tables import REPORT_KINDS
@@ -712,3 +714,33 @@ def test_one_bad_column_fails_its_expectation_and_the_rest_still_run(bands):
     assert "on no_such_column" in failures[0] and "could not run" in failures[0]
     assert "expect_column_values_to_be_between on n" in failures[1]
     assert "1 unexpected value(s)" in failures[1]
+
+
+def test_rules_run_side_by_side_find_what_one_connection_finds(built):
+    """The checks run their rules on several connections at once; the findings are the same."""
+
+    @contextmanager
+    def connect():
+        with psycopg.connect(built) as connection:
+            yield connection
+
+    with psycopg.connect(built) as conn:
+        added = [_practice_row(conn, minutes="1441"), _practice_row(conn, staff_role="Intern")]
+        conn.commit()
+        try:
+            checked = raw_rules("practice_minutes", MONTH) + raw_rules(
+                "telephone_encounters", MONTH
+            )
+            expected = run_rules(conn, checked)
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                started = [result.result() for result in start_rules(pool, connect, checked)]
+        finally:
+            conn.execute(
+                "delete from raw.practice_minutes where staff_name = 'Tester' "
+                "and source_row = any(%s)",
+                (added,),
+            )
+            conn.commit()
+    assert started == expected
+    failed = {result.rule.name for result in expected if not result.passed}
+    assert failed == {"minutes_whole_0_to_1440", "staff_role_in_staff_roles"}
