@@ -154,6 +154,7 @@ final as (
         encounter_id,
         entry_provider,
         billed_code,
+        icd_codes,
         dedup_key,
         drop_reason is null as is_counted,
         drop_reason,

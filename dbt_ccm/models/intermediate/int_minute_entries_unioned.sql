@@ -29,7 +29,8 @@ practice as (
         care_program,
         cast(null as text) as encounter_id,
         cast(null as text) as entry_provider,
-        cast(null as text) as billed_code
+        cast(null as text) as billed_code,
+        cast(null as text) as icd_codes
     from {{ ref('stg_ecw__practice_minutes') }}
     where service_month between {{ window_start }} and {{ window_end }}
 ),
@@ -40,11 +41,19 @@ practice as (
 -- remove when eCW's TE export carries the charge.
 -- R5.1: phone work with a documented duration counts for enrolled patients only; TEs of
 -- other patients go to the not-enabled TE list instead.
+-- Only the TEs `final` keeps (dated in the month, or on the month's own file): the window's
+-- other files are read for their rows dated in this month, and matching reasons against the
+-- codes over all their rows cost more than the rest of this model.
 telephone_rows as (
     select te.*
     from {{ ref('stg_ecw__telephone_encounters') }} as te
     inner join enabled_patients on te.patient_acct_no = enabled_patients.patient_acct_no
-    where te.service_month between {{ window_start }} and {{ window_end }}
+    where
+        te.service_month between {{ window_start }} and {{ window_end }}
+        and (
+            te.encounter_date between {{ month_start() }} and {{ month_end() }}
+            or te.service_month = {{ month_start() }}
+        )
 ),
 
 -- A report repeats a handful of reasons over a million TEs: each reason is matched against
@@ -76,7 +85,8 @@ telephone as (
         cast(null as text) as care_program,
         telephone_rows.encounter_id,
         telephone_rows.provider_name as entry_provider,
-        reason_codes.billed_code
+        reason_codes.billed_code,
+        telephone_rows.icd_codes
     from telephone_rows
     left join reason_codes on telephone_rows.reason = reason_codes.reason
 ),
@@ -102,7 +112,8 @@ vendor as (
         'CCM' as care_program,
         cast(null as text) as encounter_id,
         billing_provider as entry_provider,
-        cast(null as text) as billed_code
+        cast(null as text) as billed_code,
+        cast(null as text) as icd_codes
     from {{ ref('stg_vendor__monthly_report') }}
     where
         service_month between {{ window_start }} and {{ window_end }}

@@ -10,14 +10,6 @@ entries as (
     where minutes_source = 'TE'
 ),
 
--- The files int_minute_entries_unioned read the month's TEs from, and no older ones.
-telephone as (
-    select * from {{ ref('stg_ecw__telephone_encounters') }}
-    where
-        service_month between ({{ month_start() }} - interval '1 month')::date
-        and ({{ month_start() }} + interval '1 month')::date
-),
-
 patients as (
     select * from {{ ref('int_patient_months_assessed') }}
 ),
@@ -28,12 +20,12 @@ final as (
         entries.encounter_id::text as encounter_id,
         entries.patient_acct_no::text as patient_acct_no,
         entries.activity_date::date as encounter_date,
-        telephone.provider_name::text as provider_name,
+        entries.entry_provider::text as provider_name,
         entries.staff_name::text as staff_name,
         entries.staff_role::text as staff_role,
         entries.role_category::text as role_category,
-        telephone.reason::text as reason,
-        telephone.icd_codes::text as icd_codes,
+        entries.activity::text as reason,
+        entries.icd_codes::text as icd_codes,
         entries.minutes::integer as minutes,
         entries.is_counted,
         entries.drop_reason::text as not_counted_reason,
@@ -44,8 +36,6 @@ final as (
             as minutes_counted,
         coalesce(entries.drop_rule_id, 'R5.1')::text as rule_id
     from entries
-    inner join telephone
-        on entries.load_id = telephone.load_id and entries.source_row = telephone.source_row
     left join patients on entries.patient_acct_no = patients.patient_acct_no
 )
 
