@@ -323,23 +323,30 @@ def load_history(url: str, months: int) -> float:
                 conn.execute(
                     "insert into history_loads values (%s, %s, %s)", (load_id, back, new_load)
                 )
-        for kind, columns in KIND_COLUMNS.items():
-            shifted = _SHIFTED.get(kind, ())
-            select = [
-                f"to_char({c}::date - make_interval(months => h.back), 'YYYY-MM-DD')"
-                if c in shifted
-                else c
-                for c in columns
-            ]
-            conn.execute(
-                f"""
-                insert into raw.{kind} ({", ".join((*LINEAGE_COLUMNS, *columns))})
-                select h.new_load, (r.service_month - make_interval(months => h.back))::date,
-                    r.sheet_name, r.source_row, {", ".join(select)}
-                from raw.{kind} as r
-                inner join history_loads as h on r.load_id = h.old_load
-                """
-            )
+        # Oldest month first and one month per statement, so each month's rows lie together
+        # as monthly loads leave them; one statement for all months interleaved them, and every
+        # month-filtered read of the history run then touched most of each table's pages.
+        for back in range(months, 0, -1):
+            for kind, columns in KIND_COLUMNS.items():
+                shifted = _SHIFTED.get(kind, ())
+                select = [
+                    f"to_char({c}::date - make_interval(months => h.back), 'YYYY-MM-DD')"
+                    if c in shifted
+                    else c
+                    for c in columns
+                ]
+                conn.execute(
+                    f"""
+                    insert into raw.{kind} ({", ".join((*LINEAGE_COLUMNS, *columns))})
+                    select h.new_load, (r.service_month - make_interval(months => h.back))::date,
+                        r.sheet_name, r.source_row, {", ".join(select)}
+                    from raw.{kind} as r
+                    inner join history_loads as h on r.load_id = h.old_load
+                    where h.back = %s
+                    order by r.load_id, r.source_row
+                    """,
+                    (back,),
+                )
         for schema in (BUILD_SCHEMA, PUBLISHED_SCHEMA):
             for table in PUBLISHED_MARTS:
                 columns = conn.execute(
@@ -348,21 +355,21 @@ def load_history(url: str, months: int) -> float:
                     (schema, table),
                 ).fetchall()
                 select = [
-                    f"(t.{name} - make_interval(months => g.back))::date"
+                    f"(t.{name} - make_interval(months => %(back)s))::date"
                     if data_type == "date"
                     else f"t.{name}"
                     for name, data_type in columns
                 ]
-                conn.execute(
-                    f"""
-                    insert into {schema}.{table} ({", ".join(name for name, _ in columns)})
-                    select {", ".join(select)}
-                    from {schema}.{table} as t
-                    cross join generate_series(1, %s) as g (back)
-                    where t.service_month = %s
-                    """,
-                    (months, month),
-                )
+                for back in range(months, 0, -1):  # as the raw rows: a month's rows together
+                    conn.execute(
+                        f"""
+                        insert into {schema}.{table} ({", ".join(name for name, _ in columns)})
+                        select {", ".join(select)}
+                        from {schema}.{table} as t
+                        where t.service_month = %(month)s
+                        """,
+                        {"back": back, "month": month},
+                    )
                 conn.execute(f"delete from {schema}.{table} where service_month = %s", (month,))
         # Each history month was published once; the month itself is published by the run.
         conn.execute(
