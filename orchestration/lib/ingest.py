@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
 import shutil
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from itertools import repeat
@@ -27,7 +25,6 @@ from pathlib import Path
 import psycopg
 from psycopg.copy import QueuedLibpqWriter
 
-from orchestration.lib import warehouse
 from orchestration.lib.raw_tables import KIND_COLUMNS, LINEAGE_COLUMNS, raw_schema_ddl
 from orchestration.lib.readers import (
     Identity,
@@ -64,9 +61,6 @@ _REASON_ROWS_SHOWN = 200
 # The longest file name most file systems take, in bytes (ext4, APFS, NTFS in UTF-16 units).
 _NAME_BYTES = 255
 _REASON_SUFFIX = ".reason.txt"
-# Worker processes loading a month's report kinds side by side: one per core of the machine
-# the benchmark targets. Reading is Python, so it takes processes, not threads.
-INGEST_WORKERS = 2
 # The date that places a time entry in its month (R9.7): a row of this month's file dated in
 # another month is not billed in this one, so the load and the month's summary count it.
 ENTRY_DATE_COLUMNS = {
@@ -210,45 +204,6 @@ def load_file(
         reason=None,
         rows_outside_month=outside,
     )
-
-
-def load_kind_files(files: list[DroppedFile], config: dict, var_dir: Path) -> list[LoadResult]:
-    """One kind's files, in order, on a connection of their own (a worker process's task)."""
-    with warehouse.connect() as conn:
-        return [load_file(conn, dropped, config=config, var_dir=var_dir) for dropped in files]
-
-
-def load_by_kind(
-    by_kind: dict[str, list[DroppedFile]],
-    *,
-    config: dict,
-    var_dir: Path,
-    workers: int = INGEST_WORKERS,
-) -> dict[str, list[LoadResult]]:
-    """Each kind's files loaded by `workers` processes at once, the kind with most bytes first.
-
-    The month's telephone encounters are most of its bytes: they load on one core while the
-    other reports load on the other. Kinds share no raw table and no lock, and each file is
-    still one transaction, so the outcome is the same as loading them one after another.
-    """
-    todo = sorted(
-        (kind for kind, files in by_kind.items() if files),
-        key=lambda kind: -sum(dropped.size for dropped in by_kind[kind]),
-    )
-    results: dict[str, list[LoadResult]] = {kind: [] for kind in by_kind}
-    # A daemonic process (some executors' step workers) may not start processes of its own.
-    if workers < 2 or len(todo) < 2 or multiprocessing.current_process().daemon:
-        for kind in todo:
-            results[kind] = load_kind_files(by_kind[kind], config, var_dir)
-        return results
-    spawn = multiprocessing.get_context("spawn")  # no copy of the caller's threads and sockets
-    with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
-        futures = {
-            kind: pool.submit(load_kind_files, by_kind[kind], config, var_dir) for kind in todo
-        }
-        for kind, future in futures.items():
-            results[kind] = future.result()
-    return results
 
 
 def rows_outside_month(parsed: ParsedReport, month: date) -> int:
