@@ -241,17 +241,18 @@ def _csv_row(row: tuple) -> list:
     ]
 
 
-def _existing_columns(conn: psycopg.Connection, table: str) -> list[str]:
+def _column_types(conn: psycopg.Connection, table: str) -> dict[str, str]:
+    """The published mart's columns, in table order, with their types."""
     rows = conn.execute(
-        "select column_name from information_schema.columns "
+        "select column_name, data_type from information_schema.columns "
         "where table_schema = 'marts' and table_name = %s order by ordinal_position",
         (table,),
     ).fetchall()
-    return [r[0] for r in rows]
+    return dict(rows)
 
 
 def billing_rows(conn: psycopg.Connection, month: date) -> tuple[list[str], list[tuple]]:
-    available = set(_existing_columns(conn, "fct_ccm_billing"))
+    available = _column_types(conn, "fct_ccm_billing")
     columns = list(CSV_LEADING_COLUMNS) + [c for c in CSV_MORE_COLUMNS if c in available]
     select_list = ", ".join(
         "to_char(service_month, 'YYYY-MM') as service_month" if c == "service_month" else c
@@ -345,7 +346,8 @@ def _sheet(
 ) -> Sheet:
     """The sheet of one list; with `overflow` (a CSV path) a list of more than `max_rows`
     rows is written there instead, and the sheet holds one line naming the file."""
-    present = _existing_columns(conn, spec.table)
+    types = _column_types(conn, spec.table)
+    present = list(types)
     if not present:
         return Sheet(spec.title, [], [])
     columns = [c for c in spec.leading if c in present]
@@ -363,7 +365,6 @@ def _sheet(
     if overflow is not None and count <= max_rows:
         overflow.unlink(missing_ok=True)  # an earlier run's, when the list was longer
     elif overflow is not None:
-        types = dict(_column_types(conn, spec.table))
         shown = [_csv_expression(c, types[c]) for c in columns if c in types]
         if spec.explain is not None:
             shown.append(sql.SQL(_QUOTED_TEXT).format(sql.SQL(spec.explain), _FORMULA_LITERALS))
@@ -389,14 +390,6 @@ def _streamed(conn: psycopg.Connection, query: sql.Composable) -> Iterator[tuple
         cursor.itersize = 10_000
         cursor.execute(query)
         yield from cursor
-
-
-def _column_types(conn: psycopg.Connection, table: str) -> list[tuple[str, str]]:
-    return conn.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = 'marts' and table_name = %s order by ordinal_position",
-        (table,),
-    ).fetchall()
 
 
 _FORMULA_LITERALS = sql.SQL(", ").join(map(sql.Literal, FORMULA_PREFIXES))
