@@ -15,6 +15,7 @@ from orchestration.lib.raw_tables import KIND_COLUMNS
 from orchestration.lib.readers import kind_specs, read_report
 from orchestration.lib.summary import month_summary
 from orchestration.settings import reports_config
+from tests.conftest import SAMPLE_DROP
 
 MARCH = date(2025, 3, 1)
 VENDOR_HEADER = (
@@ -469,3 +470,45 @@ def test_a_large_export_streams_into_raw_as_the_whole_file_reads(conn, tmp_path,
     assert loaded == whole.rows
     name = 2 + KIND_COLUMNS["vendor_billing"].index("patient_name")
     assert (loaded[7][name], loaded[8][name]) == ("PEÑA, JOSÉ", "BACK\\SLASH, AL")
+
+
+def test_kinds_loaded_side_by_side_end_as_loading_them_one_after_another(conn, tmp_path, var_dir):
+    """The month's kinds load in worker processes at once; the loads are as if in sequence."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    sample = SAMPLE_DROP / "2020-12"
+    for name in ("CCM Not Eligible 2020-12.csv", "MDR_vendor_monthly_202012.csv"):
+        shutil.copy(sample / name, drop / name)
+    by_kind: dict = {"ccm_not_eligible": [], "vendor_billing": [], "exclusions": []}
+    for found in scan_drop(drop, config=reports_config()):
+        by_kind[found.kind].append(found)
+
+    def loaded() -> list[tuple]:
+        # In load id order: ids are reserved in the order of `by_kind`, though the larger
+        # vendor file starts loading first.
+        return conn.execute(
+            "select report_kind, file_name, status, rows_loaded, rows_rejected, rows_skipped, "
+            "(select count(*) from raw.vendor_billing v where v.load_id = l.load_id) "
+            "+ (select count(*) from raw.ccm_not_eligible e where e.load_id = l.load_id) "
+            "from raw.file_loads as l order by load_id"
+        ).fetchall()
+
+    side_by_side = ingest.load_by_kind(by_kind, config=reports_config(), var_dir=var_dir)
+    in_parallel = loaded()
+    kinds = ", ".join(f"raw.{k}" for k in ingest.KIND_COLUMNS)
+    conn.execute(f"truncate raw.rejected_rows, {kinds}, raw.file_loads")
+    one_by_one = ingest.load_by_kind(by_kind, config=reports_config(), var_dir=var_dir, workers=1)
+
+    assert in_parallel == loaded()
+    assert [row[0] for row in in_parallel] == ["ccm_not_eligible", "vendor_billing"]
+    assert side_by_side["exclusions"] == []
+    ids = [result.load_id for kind in by_kind for result in side_by_side[kind]]
+    assert ids == sorted(ids) and ids[1] == ids[0] + 1
+    for kind in ("ccm_not_eligible", "vendor_billing"):
+        [first], [second] = side_by_side[kind], one_by_one[kind]
+        assert (first.status, first.rows_loaded, first.rows_rejected) == (
+            second.status,
+            second.rows_loaded,
+            second.rows_rejected,
+        )
+        assert first.status == "current" and first.rows_loaded > 0

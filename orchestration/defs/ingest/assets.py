@@ -24,7 +24,7 @@ from dagster import (
 
 from orchestration.defs.ingest.partitions import month_of_partition, service_months
 from orchestration.defs.resources import DropFolder, Warehouse
-from orchestration.lib.ingest import DroppedFile, LoadResult, load_file, scan_drop
+from orchestration.lib.ingest import DroppedFile, LoadResult, load_by_kind, scan_drop
 from orchestration.lib.raw_tables import REPORT_KINDS
 from orchestration.settings import project_paths, reports_config
 
@@ -128,13 +128,10 @@ def raw_reports(context: AssetExecutionContext, drop_folder: DropFolder, warehou
     for partition_key in context.partition_keys:
         month = month_of_partition(partition_key)
         by_kind = files_for_month(scanned, month)
-        month_results: dict[str, list[LoadResult]] = {}
+        month_results = load_by_kind(
+            {kind: by_kind.get(kind, []) for kind in selected}, config=config, var_dir=var_dir
+        )
         for kind in selected:
-            with warehouse.connect() as conn:
-                month_results[kind] = [
-                    load_file(conn, dropped, config=config, var_dir=var_dir)
-                    for dropped in by_kind.get(kind, [])
-                ]
             _log_month(context, kind, month, month_results[kind])
             results[kind].extend(month_results[kind])
         refused += [(month, result) for result in newest_refused(month_results)]
