@@ -9,8 +9,9 @@ One run on one set of files (bench/generate_scale.py writes them when missing) p
 - floor: each file parsed and COPYed into an empty table of text columns, nothing else
   (bench/floor_ingest.py; the faster of the csv module or calamine with COPY of the rows,
   and PostgreSQL parsing the CSV itself);
-- ingest: the product's drop scan and `load_file` on the same files, and its ratio to the
-  floor;
+- ingest: the month loaded as `ccm run` loads it (the drop scan, then the report kinds in
+  worker processes side by side), and its ratio to the floor; beside it, each file's
+  `load_file` alone, one after another, against that file's floor;
 - `ccm run` end to end on an empty warehouse, its peak memory (the command's process tree
   and the embedded PostgreSQL), and where the time went (Dagster steps, slowest dbt nodes);
 - the same run with 24 months of history in the warehouse (and the Tableau extracts its
@@ -461,7 +462,10 @@ def report(r: dict) -> str:
         f"{'figure':<48}{'value':>12}  target",
         "-" * 78,
         f"{'floor: parse + COPY, all files (s)':<48}{r['floor_s']:>12.1f}",
-        f"{'ingest: drop scan + load_file, all files (s)':<48}{r['ingest_s']:>12.1f}",
+        f"{'ingest: the month as ccm run loads it (s)':<48}{r['ingest_s']:>12.1f}",
+        f"{'  report kinds side by side, processes':<48}{r['ingest_workers']:>12}",
+        f"{'  one file after another, scan + load_file (s)':<48}"
+        f"{r['ingest_one_by_one_s']:>12.1f}",
         f"{'  of which the drop scan (s)':<48}{r['scan_s']:>12.1f}",
         f"{'ingest / floor':<48}{r['ingest_to_floor']:>12.2f}  <= {t['ingest_to_floor']}  "
         f"{_mark(r['ingest_to_floor'] <= t['ingest_to_floor'])}",
@@ -580,9 +584,12 @@ def main(argv: list[str] | None = None) -> int:
         results["scan_s"] = measured["scan_s"]
         results["floor_s"] = sum(f["floor_s"] for f in results["files"].values())
         # The product cannot load a file before the scan has classified and hashed it.
-        results["ingest_s"] = results["scan_s"] + sum(
+        results["ingest_one_by_one_s"] = results["scan_s"] + sum(
             f["ingest_s"] for f in results["files"].values()
         )
+        # The month as `ccm run` loads it: the scan, then the report kinds side by side.
+        results["ingest_s"] = measured["month"]["ingest_s"]
+        results["ingest_workers"] = measured["month"]["workers"]
         results["ingest_to_floor"] = results["ingest_s"] / results["floor_s"]
 
         url = _fresh_warehouse(run_dir)
