@@ -162,12 +162,27 @@ def month_inbox(inbox_root: Path, month: str) -> Path:
     return inbox_root / month
 
 
-def run_key_for(month: str, kinds: dict[str, str]) -> str:
-    """Run key naming the month and the exact files in it: a new file means a new run."""
+def run_key_for(month: str, kinds: dict[str, str], retakes: int = 0) -> str:
+    """Run key naming the month and the exact files in it: a new file means a new run.
+
+    `retakes` counts the times the month went back to a file it had held before (a good report
+    dropped again after a bad one replaced it). The files are then ones already run, but the
+    month's last run failed on the bad one and must run again; the sensor never requests a run
+    key twice, so the count makes the key new.
+    """
     signature = hashlib.sha256(
         "|".join(f"{kind}={kinds[kind]}" for kind in sorted(kinds)).encode()
     ).hexdigest()[:16]
-    return f"{month}:{signature}"
+    return f"{month}:{signature}:{retakes}" if retakes else f"{month}:{signature}"
+
+
+def _still_held(cursor: WatchCursor, sha: str) -> bool:
+    """Whether a file taken before is still where it was put: quarantined, or its month's
+    current file of its kind. A file a newer drop has replaced is not."""
+    taken = cursor.taken.get(sha)
+    if taken is None:
+        return False
+    return taken == "quarantined" or sha in cursor.months.get(taken, {}).get("kinds", {}).values()
 
 
 def take_ready_files(
@@ -200,7 +215,7 @@ def take_ready_files(
             break
         handled += 1
         sha = store.sha256(item.path)
-        if sha in cursor.taken:
+        if _still_held(cursor, sha):
             log.info("identical re-drop of %s: nothing to do", item.name)
             store.set_aside(item.path, "archive", sha)
             cursor.observed.pop(item.path, None)
@@ -224,6 +239,8 @@ def take_ready_files(
             _place_in_inbox(inbox_root, month, found.kind, landing, item.name)
             shutil.rmtree(landing_root, ignore_errors=True)
             entry = cursor.months.setdefault(month, {"kinds": {}, "requested": None})
+            if cursor.taken.get(sha) == month:  # back to a file the month held before
+                entry["retakes"] = entry.get("retakes", 0) + 1
             entry["kinds"][found.kind] = sha
             cursor.taken[sha] = month
             if found.problem:
@@ -256,7 +273,7 @@ def months_to_run(cursor: WatchCursor, *, today: date, close_day: int) -> list[M
     requests = []
     for month, entry in sorted(cursor.months.items()):
         kinds = entry["kinds"]
-        key = run_key_for(month, kinds)
+        key = run_key_for(month, kinds, entry.get("retakes", 0))
         if entry.get("requested") == key:
             continue
         missing = tuple(k for k in REPORT_KINDS if k not in kinds)

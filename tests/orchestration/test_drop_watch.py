@@ -161,6 +161,33 @@ def _cursor_with(kinds: list[str], requested: str | None = None) -> WatchCursor:
     return cursor
 
 
+def test_a_good_report_dropped_again_after_a_bad_one_replaces_it_and_runs_again(tmp_path):
+    watch = Harness(tmp_path)
+    write(watch.drop / "vendor_billing__2025-03.csv", b"good", age_seconds=90)
+    watch.tick()
+    good_key = run_key_for("2025-03", watch.cursor.months["2025-03"]["kinds"])
+    write(watch.drop / "vendor_billing__2025-03.csv", b"bad", age_seconds=90)
+    watch.tick()
+    bad_key = run_key_for("2025-03", watch.cursor.months["2025-03"]["kinds"])
+    watch.cursor.months["2025-03"]["requested"] = bad_key  # the run that failed on the bad file
+
+    write(watch.drop / "vendor_billing__2025-03.csv", b"good", age_seconds=90)
+    assert watch.tick() == ["2025-03"]
+
+    assert watch.inbox_files("2025-03") == {
+        "2025-03 vendor_billing/vendor_billing__2025-03.csv": b"good"
+    }
+    entry = watch.cursor.months["2025-03"]
+    assert entry["retakes"] == 1
+    [request] = months_to_run(watch.cursor, today=date(2025, 4, 20), close_day=5)
+    assert request.run_key == good_key + ":1"
+    assert request.run_key not in (good_key, bad_key)
+    # A second identical drop of the good file is now what the month holds: nothing to do.
+    write(watch.drop / "copy of vendor_billing__2025-03.csv", b"good", age_seconds=90)
+    assert watch.tick() == []
+    assert watch.cursor.months["2025-03"]["retakes"] == 1
+
+
 def test_a_month_runs_once_all_seven_reports_are_in():
     cursor = _cursor_with(list(REPORT_KINDS))
     [request] = months_to_run(cursor, today=date(2025, 3, 20), close_day=5)
