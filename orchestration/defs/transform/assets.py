@@ -15,7 +15,11 @@ from dagster_dbt import (
 
 from orchestration.defs.ingest.partitions import month_of_partition, service_months
 from orchestration.defs.resources import Warehouse
-from orchestration.defs.transform.project import dbt_project, ensure_manifest
+from orchestration.defs.transform.project import (
+    dbt_project,
+    ensure_manifest,
+    prune_invocation_folders,
+)
 from orchestration.lib.dbt_vars import dbt_vars_for_month
 from orchestration.settings import policy_config
 
@@ -65,3 +69,8 @@ def ccm_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehous
         else:
             yield from invocation.stream()
         context.log.info(f"progress: {month:%Y-%m} built and tested")
+    # Dagster names each invocation's folder after the op; one run at a time holds the
+    # pipeline lock, so no folder removed here is in use.
+    removed = prune_invocation_folders(dbt_project.target_path, context.op_def.name)
+    if removed:
+        context.log.info(f"removed {removed} old dbt invocation folder(s)")
