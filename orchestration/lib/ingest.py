@@ -54,6 +54,7 @@ _REJECTED_COLUMNS = (
     "column_name",
     "raw_value",
     "reason",
+    "patient_acct_no",
 )
 # The drop watcher sets taken files aside in these folders under the drop root.
 _SET_ASIDE_FOLDERS = {"archive", "quarantine"}
@@ -531,6 +532,7 @@ def _rejected_row(load_id: int, dropped: DroppedFile, rejection: Rejection) -> t
         rejection.column,
         rejection.value,
         rejection.reason,
+        rejection.patient_acct_no,
     )
 
 

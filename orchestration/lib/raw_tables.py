@@ -125,7 +125,8 @@ create table if not exists raw.rejected_rows (
     source_row integer,
     column_name text,
     raw_value text,
-    reason text not null
+    reason text not null,
+    patient_acct_no text
 )
 """
 
@@ -148,7 +149,13 @@ create table if not exists raw.{kind} (
 
 def raw_schema_ddl() -> list[str]:
     """Statements that create the raw schema; each is idempotent."""
-    statements = ["create schema if not exists raw", _FILE_LOADS_DDL, _REJECTED_ROWS_DDL]
+    statements = [
+        "create schema if not exists raw",
+        _FILE_LOADS_DDL,
+        _REJECTED_ROWS_DDL,
+        # A warehouse created before rejected rows kept the row's account number.
+        "alter table raw.rejected_rows add column if not exists patient_acct_no text",
+    ]
     for kind in REPORT_KINDS:
         statements.append(kind_table_ddl(kind))
         # A warehouse created before the key was dropped (see kind_table_ddl).

@@ -101,7 +101,7 @@ def test_a_file_loads_by_copy_with_its_rejected_rows_and_lineage(conn, tmp_path,
     assert first == (result.load_id, MARCH, None, 6, "00010001", "PATIENT, NUMBER 1", "21", "RN")
     rejected = conn.execute(
         "select load_id, report_kind, service_month, file_name, sheet_name, source_row, "
-        "column_name, raw_value, reason from raw.rejected_rows"
+        "column_name, raw_value, reason, patient_acct_no from raw.rejected_rows"
     ).fetchall()
     assert rejected == [
         (
@@ -114,6 +114,7 @@ def test_a_file_loads_by_copy_with_its_rejected_rows_and_lineage(conn, tmp_path,
             "Total Minutes",
             "soon",
             "soon is not a number of minutes",
+            "00010000",
         )
     ]
     status, loaded, notes = conn.execute(

@@ -45,6 +45,7 @@ class Entry:
     activity: str = "Care plan review"
     provider: str = ALPHA
     reason: str = "Medication question"
+    start: dt.time | None = None  # a PHM entry's start time; most exports have none
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,17 @@ _CASES = [
         (S(15, 31), V(15)),
         review=("PROBABLE_DUPLICATE", UNDER),
         note="§13: 2025-02",
+    ),
+    # R9.2 (2): one call logged twice (same nurse, day and start time) with other minutes.
+    # Both copies are in one report, so its first row counts (5 + 12 = 17 < 20; the other copy
+    # would have made 30), and the month goes to review instead of the choice passing silently.
+    # (Two TEs of one number in one report stop the month at the staging contract instead.)
+    Case(
+        "R9.2-CONFLICTING-COPIES",
+        "2024-05",
+        ("R9.2",),
+        (S(5, 3), S(12, 11, start=dt.time(9, 30)), S(25, 11, start=dt.time(9, 30))),
+        review=("CONFLICTING_COPIES", UNDER),
     ),
     Case(
         "R9.2(4)-OTHER-DAY",
@@ -282,6 +294,16 @@ _CASES = [
         ccm_end=dt.date(2024, 4, 20),
     ),
     Case("E1-NOT-ENROLLED", "2024-05", ("E1",), (S(30),), review=("NOT_ENROLLED",), enabled=False),
+    # E1: the patient is on the enabled list, but the reader rejected the row (a consent date
+    # that does not exist), so the list's fault is named rather than "not enrolled".
+    Case(
+        "E1-ENABLED-ROW-REJECTED",
+        "2024-05",
+        ("E1",),
+        (S(30),),
+        review=("ENABLED_ROW_REJECTED",),
+        consent="05/45/2024",
+    ),
     Case(
         "C6-G0182",
         "2024-05",
@@ -682,6 +704,9 @@ def report_rows(cases: list[Case]) -> dict[tuple[str, str], list[dict]]:
                         "activity": entry.activity,
                         "program": "CCM",
                     }
+                    # A start time only where a case gives one: the other cases' reports keep
+                    # the columns they had.
+                    | ({"start_time": entry.start} if entry.start else {})
                 )
     return rows
 

@@ -76,8 +76,9 @@ def test_de02_apostrophe_text_ids_with_a_blank_keep_their_zeros(tmp_path):
     )
     parsed = read_report(path, SPECS["vendor_billing"])
     assert [r[3] for r in parsed.rows] == ["00012345", "00067890"]
-    assert [(r.row, r.column, r.reason) for r in parsed.rejections] == [
-        (3, "Account No", "the account number is blank")
+    # A row rejected for its account number has none to name.
+    assert [(r.row, r.column, r.reason, r.patient_acct_no) for r in parsed.rejections] == [
+        (3, "Account No", "the account number is blank", None)
     ]
 
 
@@ -91,8 +92,8 @@ def test_de04_serial_and_text_dates_all_land_in_march(tmp_path):
     parsed = read_report(path, SPECS["exclusions"])
     dates = [r[2 + KIND_COLUMNS["exclusions"].index("service_date")] for r in parsed.rows]
     assert dates == ["2025-03-01", "2025-03-31", "2025-03-15", "2025-03-20"]
-    assert [(r.row, r.column, r.value) for r in parsed.rejections] == [
-        (6, "Service Date", "someday")
+    assert [(r.row, r.column, r.value, r.patient_acct_no) for r in parsed.rejections] == [
+        (6, "Service Date", "someday", "00000005")
     ]
 
 

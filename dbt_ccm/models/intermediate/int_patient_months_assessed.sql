@@ -30,6 +30,28 @@ applied_exclusion as (
         end
 ),
 
+-- E1: a patient whose row of the month's enabled list was rejected by the reader is missing
+-- from the list through a fault of the file, not because CCM was never enabled: the list has
+-- to be fixed and dropped again, which the review reason says with the rejected cells.
+enabled_rows_rejected as (
+    select
+        rejected.patient_acct_no,
+        string_agg(
+            'row ' || rejected.source_row || ', ' || rejected.column_name || ' "'
+            || coalesce(rejected.raw_value, '') || '": ' || rejected.reason,
+            '; ' order by rejected.source_row, rejected.column_name
+        ) as enabled_row_rejections
+    from {{ source('raw', 'rejected_rows') }} as rejected
+    inner join {{ source('raw', 'file_loads') }} as loads
+        on rejected.load_id = loads.load_id
+    where
+        loads.status = 'current'
+        and loads.report_kind = 'ccm_enabled'
+        and loads.service_month = {{ month_start() }}
+        and rejected.patient_acct_no is not null
+    group by rejected.patient_acct_no
+),
+
 population as (
     select patient_acct_no from patients
     union
@@ -95,6 +117,7 @@ joined as (
         coalesce(minutes.role_dropped_minutes, 0) as role_dropped_minutes,
         coalesce(minutes.duplicate_minutes, 0) as duplicate_minutes,
         coalesce(minutes.probable_duplicate_minutes, 0) as probable_duplicate_minutes,
+        coalesce(minutes.conflicting_copies, 0) as conflicting_copies,
         coalesce(minutes.other_practitioner_minutes, 0) as other_practitioner_minutes,
         coalesce(minutes.unknown_role_minutes, 0) as unknown_role_minutes,
         coalesce(minutes.non_clinical_minutes, 0) as non_clinical_minutes,
@@ -104,6 +127,7 @@ joined as (
         applied_exclusion.exclusion_type as applied_exclusion_type,
         applied_exclusion.rule_id as applied_exclusion_rule_id,
         conditions.invalid_dx_codes,
+        enabled_rows_rejected.enabled_row_rejections,
         payers.payer_type,
         -- TODO: a blank primary insurance is taken as billable (the sample lists leave it
         -- empty for Part B patients); remove when every enabled list carries the insurance.
@@ -116,6 +140,8 @@ joined as (
         on population.patient_acct_no = applied_exclusion.patient_acct_no
     left join conditions on population.patient_acct_no = conditions.patient_acct_no
     left join payers on population.patient_acct_no = payers.patient_acct_no
+    left join enabled_rows_rejected
+        on population.patient_acct_no = enabled_rows_rejected.patient_acct_no
 ),
 
 -- The first failing check names the reason; the order follows §5.2.
@@ -126,6 +152,8 @@ assessed as (
         case
             when {{ policy_choice('program', ['CCM', 'APCM']) }} <> 'CCM' then 'PROGRAM_NOT_CCM'
             when is_on_not_eligible_list then 'NOT_ELIGIBLE'
+            when not is_on_enabled_list and enabled_row_rejections is not null
+                then 'ENABLED_ROW_REJECTED'
             when not is_on_enabled_list then 'NOT_ENROLLED'
             when consent_date is null then 'NO_CONSENT'
             when consent_date > {{ month_end() }} then 'CONSENT_AFTER_MONTH'
@@ -145,6 +173,7 @@ final as (
             when 'PROGRAM_NOT_CCM' then 'R1.15'
             when 'NOT_ELIGIBLE' then 'E2'
             when 'NOT_ENROLLED' then 'E1'
+            when 'ENABLED_ROW_REJECTED' then 'E1'
             when 'NO_CONSENT' then 'E3'
             when 'CONSENT_AFTER_MONTH' then 'E4'
             when 'CCM_ENDED' then 'R6.9'

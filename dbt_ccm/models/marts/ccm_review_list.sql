@@ -31,8 +31,9 @@ not_billed as (
         )
 ),
 
--- Data-quality findings a biller must see whether or not the month billed: minutes set aside
--- by R9.2 (4), C1/E11, D3/R9.5 or R5.2, and codes that are not ICD-10-CM.
+-- Data-quality findings a biller must see whether or not the month billed: copies of one entry
+-- that disagree (R9.2), minutes set aside by R9.2 (4), C1/E11, D3/R9.5 or R5.2, and codes that
+-- are not ICD-10-CM.
 flags as (
     select
         patients.*,
@@ -43,6 +44,7 @@ flags as (
     cross join
         lateral (
             values
+            ('CONFLICTING_COPIES', 'R9.2', patients.conflicting_copies > 0),
             ('PROBABLE_DUPLICATE', 'R9.2(4)', patients.probable_duplicate_minutes > 0),
             ('OTHER_PRACTITIONER_MINUTES', 'C1,E11', patients.other_practitioner_minutes > 0),
             ('UNKNOWN_ROLE', 'D3,R9.5', patients.unknown_role_minutes > 0),
@@ -87,6 +89,10 @@ final as (
                 then
                     'on the CCM-not-eligible list' || coalesce(' (' || list_reason || ')', '')
             when 'NOT_ENROLLED' then 'minutes logged but not on the CCM-enabled list'
+            when 'ENABLED_ROW_REJECTED'
+                then
+                    'the CCM-enabled list''s row for this patient was rejected ('
+                    || enabled_row_rejections || '): fix the list and drop it again'
             when 'NOT_MEDICARE'
                 then
                     'primary insurance ' || coalesce(primary_insurance, '?')
@@ -95,6 +101,14 @@ final as (
                 then
                     'one chronic condition on the problem list: PCM candidate'
             when 'PROGRAM_NOT_CCM' then 'the practice bills another programme this month'
+            when 'CONFLICTING_COPIES'
+                then
+                    conflicting_copies
+                    || case
+                        when conflicting_copies = 1 then ' entry repeats' else ' entries repeat'
+                    end
+                    || ' another (same TE, or same staff, date and start time) with'
+                    || ' other minutes: the latest report''s minutes counted, check which is right'
             when 'PROBABLE_DUPLICATE'
                 then
                     probable_duplicate_minutes

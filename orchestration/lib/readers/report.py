@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from itertools import repeat
@@ -56,6 +56,9 @@ class Rejection:
     column: str  # the header as the file shows it
     value: str
     reason: str
+    # The row's account number when that cell could be read: a patient whose row of an
+    # enabled list is rejected is then told apart from one missing from the list.
+    patient_acct_no: str | None = None
 
 
 # Takes a block of rows as `ParsedReport.keep` does.
@@ -467,7 +470,8 @@ class _SheetReader:
 
         out = self.out
         for position in sorted(problems):
-            out.rejections.extend(problems[position])
+            account = accounts[position]
+            out.rejections.extend(replace(r, patient_acct_no=account) for r in problems[position])
         out.rows_rejected += len(problems)
         kept = [i for i in range(len(block)) if i not in problems] if problems else None
 
