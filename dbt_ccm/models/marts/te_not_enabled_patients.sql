@@ -25,6 +25,9 @@ telephone as (
         and patient_acct_no is not null
 ),
 
+-- TODO: a patient whose enabled-list row the reader rejected lands here as 'unlisted' (the
+-- review list names the row, ENABLED_ROW_REJECTED); give that a status of its own, or keep the
+-- patient off this list, once billers say which they work from.
 not_enabled as (
     select
         telephone.*,
