@@ -87,8 +87,10 @@ def month_summary(conn: psycopg.Connection, month: date) -> MonthSummary:
         (month,),
     ).fetchone()
     reasons = conn.execute(
+        # Only the reasons that kept a patient off the bill: a data-quality flag on a billed
+        # patient-month (a probable duplicate, copies that disagree) is not "not billed".
         "select reason_code, count(distinct patient_acct_no) from marts.ccm_review_list "
-        "where service_month = %s group by reason_code",
+        "where service_month = %s and blocks_billing group by reason_code",
         (month,),
     ).fetchall()
     summary.not_billed_by_reason = {reason: int(n) for reason, n in reasons}

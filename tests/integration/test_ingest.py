@@ -385,8 +385,24 @@ def billing_marts(conn) -> None:
     )
     conn.execute(
         "create table if not exists marts.ccm_review_list "
-        "(service_month date, patient_acct_no text, reason_code text)"
+        "(service_month date, patient_acct_no text, reason_code text, blocks_billing boolean)"
     )
+
+
+def test_the_month_summary_counts_as_not_billed_only_reasons_that_blocked_billing(conn):
+    billing_marts(conn)
+    may = date(2025, 5, 1)
+    conn.execute(
+        "insert into marts.ccm_review_list values (%s, '1', 'UNDER_THRESHOLD', true), "
+        "(%s, '2', 'NOT_MEDICARE', true), (%s, '3', 'CONFLICTING_COPIES', false), "
+        "(%s, '4', 'EXCLUDED_TCM', true), (%s, '4', 'PROBABLE_DUPLICATE', false)",
+        (may,) * 5,
+    )
+    try:
+        summary = month_summary(conn, may)
+    finally:
+        conn.execute("delete from marts.ccm_review_list where service_month = %s", (may,))
+    assert summary.lines()[1] == "  excluded 1, under threshold 1, other not billed: not_medicare 1"
 
 
 def test_rows_dated_in_another_month_are_counted_on_the_load_and_in_the_summary(

@@ -33,20 +33,21 @@ keyed as (
     from entries
 ),
 
--- The copy of the latest report counts. Copies that disagree on the minutes (the same TE, or
--- the same person's call at the same time, logged once as 10 and once as 25) are not the
--- same entry re-sent: which one is right is a biller's call, so the month is flagged.
+-- The copy in the latest report counts, its first row if the report repeats it. A copy whose
+-- minutes differ from the counted one (the same TE, or the same person's call at the same
+-- time, logged once as 10 and once as 25) is not the entry re-sent: which is right is a
+-- biller's call, so the month is flagged.
 ranked as (
     select
         *,
-        row_number() over (
-            partition by patient_acct_no, dedup_key
-            order by file_month desc, load_id desc, source_row asc
-        ) as dedup_rank,
-        min(coalesce(minutes, -1)) over same_entry
-        <> max(coalesce(minutes, -1)) over same_entry as has_conflicting_copies
+        row_number() over latest_first as dedup_rank,
+        coalesce(minutes, -1)
+        <> coalesce(first_value(minutes) over latest_first, -1) as differs_from_counted_copy
     from keyed
-    window same_entry as (partition by patient_acct_no, dedup_key)
+    window latest_first as (
+        partition by patient_acct_no, dedup_key
+        order by file_month desc, load_id desc, source_row asc
+    )
 ),
 
 -- Vendor totals carry no dates; for a patient who died mid-month the total is dated at death
@@ -162,7 +163,7 @@ final as (
         billed_code,
         icd_codes,
         dedup_key,
-        has_conflicting_copies,
+        differs_from_counted_copy,
         drop_reason is null as is_counted,
         drop_reason,
         case drop_reason

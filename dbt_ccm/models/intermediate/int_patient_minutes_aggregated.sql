@@ -28,7 +28,7 @@ final as (
         coalesce(sum(minutes) filter (where drop_reason = 'DUPLICATE'), 0) as duplicate_minutes,
         coalesce(sum(minutes) filter (where drop_reason = 'PROBABLE_DUPLICATE'), 0)
             as probable_duplicate_minutes,
-        count(*) filter (where drop_reason = 'DUPLICATE' and has_conflicting_copies)
+        count(*) filter (where drop_reason = 'DUPLICATE' and differs_from_counted_copy)
             as conflicting_copies,
         coalesce(sum(minutes) filter (where drop_reason = 'OTHER_PRACTITIONER'), 0)
             as other_practitioner_minutes,

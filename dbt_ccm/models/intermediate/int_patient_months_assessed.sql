@@ -37,9 +37,10 @@ enabled_rows_rejected as (
     select
         rejected.patient_acct_no,
         string_agg(
-            'row ' || rejected.source_row || ', ' || rejected.column_name || ' "'
+            coalesce('sheet ' || rejected.sheet_name || ', ', '')
+            || 'row ' || rejected.source_row || ', ' || rejected.column_name || ' "'
             || coalesce(rejected.raw_value, '') || '": ' || rejected.reason,
-            '; ' order by rejected.source_row, rejected.column_name
+            '; ' order by rejected.sheet_name, rejected.source_row, rejected.column_name
         ) as enabled_row_rejections
     from {{ source('raw', 'rejected_rows') }} as rejected
     inner join {{ source('raw', 'file_loads') }} as loads

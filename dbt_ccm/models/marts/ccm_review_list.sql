@@ -107,8 +107,9 @@ final as (
                     || case
                         when conflicting_copies = 1 then ' entry repeats' else ' entries repeat'
                     end
-                    || ' another (same TE, or same staff, date and start time) with'
-                    || ' other minutes: the latest report''s minutes counted, check which is right'
+                    || ' the counted entry (same TE, or same staff, date and start time) with'
+                    || ' other minutes: the copy in the latest report (its first row) counted,'
+                    || ' check which is right'
             when 'PROBABLE_DUPLICATE'
                 then
                     probable_duplicate_minutes
