@@ -344,6 +344,7 @@ def command_watch(args: argparse.Namespace) -> int:
         refuse_project_folders,
     )
     from orchestration.lib import warehouse
+    from orchestration.lib.drop_watch import FAILED_RUN_TRIES, record_failed_run
     from orchestration.lib.summary import month_summary
 
     drop_url = args.drop if "://" in args.drop else str(Path(args.drop).expanduser().resolve())
@@ -370,7 +371,10 @@ def command_watch(args: argparse.Namespace) -> int:
         if evaluation.taken_months:
             print(f"Taken files for {', '.join(evaluation.taken_months)}")
         if not evaluation.requests:
-            print("Nothing to run: no month has all its reports (or reached its close day).")
+            print(
+                "Nothing to run: no month has files it has not run with (a month runs once all "
+                "seven reports are in, or on its close day)."
+            )
         for request in evaluation.requests:
             month = parse_month(request.month)
             if request.missing_kinds:
@@ -381,7 +385,15 @@ def command_watch(args: argparse.Namespace) -> int:
                 drop_path=str(month_inbox_path(request.month)), out_path=str(out)
             )
             if not run_months(defs, [month], verbose=args.verbose):
-                status = 1  # not marked requested: the next tick retries it
+                status = 1
+                # Retried on the next ticks (a failure may pass), then left until a file changes.
+                if record_failed_run(evaluation.cursor, request.month, request.run_key):
+                    print(
+                        f"{request.month}: failed {FAILED_RUN_TRIES} times with the same files; "
+                        "not tried again until a corrected file is dropped "
+                        f"(or run `ccm run --month {request.month}`)"
+                    )
+                cursor_path.write_text(evaluation.cursor.dumps())
                 continue
             evaluation.cursor.months[request.month]["requested"] = request.run_key
             cursor_path.write_text(evaluation.cursor.dumps())
@@ -563,8 +575,9 @@ def build_parser() -> argparse.ArgumentParser:
             "held still for CCM_STABLE_SECONDS (default 60), move it to the drop's archive/, "
             "and run a month once all seven reports are in, or on day CCM_CLOSE_DAY (default "
             "5) of the next month with the missing ones named. A corrected file re-runs its "
-            "month; an identical re-drop does nothing. Local folders and fsspec URLs "
-            "(s3://, az://, gs://, sftp://) both work."
+            "month; an identical re-drop does nothing. A month whose run fails is tried on "
+            "the next two ticks too, then waits for a corrected file (each failure is an "
+            "alert). Local folders and fsspec URLs (s3://, az://, gs://, sftp://) both work."
         ),
     )
     watch.add_argument("--drop", required=True, help="drop folder: a path or an fsspec URL")

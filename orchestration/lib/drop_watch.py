@@ -31,6 +31,9 @@ SKIPPED_FOLDERS = {"archive", "quarantine"}
 # Names that sync clients and editors use for files still being written.
 TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".download", ".reason.txt")
 CURSOR_VERSION = 1
+# A month whose run fails is tried again on the next ticks (a warehouse that was down comes
+# back), but not for ever with the same files: each failure raises an alert.
+FAILED_RUN_TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,8 @@ class WatchCursor:
 
     observed: dict[str, list[float]] = field(default_factory=dict)  # path -> [size, mtime]
     taken: dict[str, str] = field(default_factory=dict)  # sha256 -> month or "quarantined"
-    months: dict[str, dict] = field(default_factory=dict)  # YYYY-MM -> {"kinds", "requested"}
+    # YYYY-MM -> {"kinds", "requested", and after a failed run "failed_key", "failed_runs"}
+    months: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
     def loads(cls, text: str | None) -> WatchCursor:
@@ -266,6 +270,20 @@ def _place_in_inbox(inbox_root: Path, month: str, kind: str, landing: Path, name
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     landing.replace(folder / name)
+
+
+def record_failed_run(
+    cursor: WatchCursor, month: str, run_key: str, tries: int = FAILED_RUN_TRIES
+) -> bool:
+    """Count a failed run of the month's files; once they have failed `tries` times in a row,
+    mark them requested so the month waits for a new file. Returns whether it gave up."""
+    entry = cursor.months[month]
+    failed = entry.get("failed_runs", 0) if entry.get("failed_key") == run_key else 0
+    entry["failed_key"], entry["failed_runs"] = run_key, failed + 1
+    if failed + 1 < tries:
+        return False
+    entry["requested"] = run_key
+    return True
 
 
 def months_to_run(cursor: WatchCursor, *, today: date, close_day: int) -> list[MonthRequest]:

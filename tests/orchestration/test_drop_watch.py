@@ -14,6 +14,7 @@ from orchestration.lib.drop_watch import (
     WatchCursor,
     close_date,
     months_to_run,
+    record_failed_run,
     run_key_for,
     take_ready_files,
 )
@@ -210,6 +211,22 @@ def test_a_month_already_run_with_the_same_files_is_not_requested_again():
     cursor.months["2025-03"]["kinds"]["vendor_billing"] = "sha-corrected"  # a late correction
     [request] = months_to_run(cursor, today=date(2025, 3, 20), close_day=5)
     assert request.run_key != key
+
+
+def test_a_month_failing_with_the_same_files_is_tried_three_times_then_waits_for_a_new_file():
+    cursor = _cursor_with(list(REPORT_KINDS))
+    today = date(2025, 3, 20)
+    tries = 0
+    while requests := months_to_run(cursor, today=today, close_day=5):
+        tries += 1
+        gave_up = record_failed_run(cursor, "2025-03", requests[0].run_key)
+        assert gave_up == (tries == 3)
+    assert tries == 3
+    cursor.months["2025-03"]["kinds"]["vendor_billing"] = "sha-corrected"
+    [request] = months_to_run(cursor, today=today, close_day=5)
+    # The corrected files get their own three tries.
+    assert record_failed_run(cursor, "2025-03", request.run_key) is False
+    assert cursor.months["2025-03"]["failed_runs"] == 1
 
 
 def test_close_day_is_in_the_following_month_across_a_year_end():
