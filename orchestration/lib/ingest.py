@@ -44,6 +44,9 @@ from orchestration.settings import project_paths, reports_config
 
 log = logging.getLogger(__name__)
 
+# The load log's next id: what its identity column would give, named so a reserved id can
+# stand in its place (`overriding system value`).
+_NEXT_LOAD_ID = "nextval(pg_get_serial_sequence('raw.file_loads', 'load_id'))"
 _REJECTED_COLUMNS = (
     "load_id",
     "report_kind",
@@ -223,9 +226,7 @@ def reserve_load_ids(conn: psycopg.Connection, count: int) -> list[int]:
     if count == 0:
         return []
     rows = conn.execute(
-        "select nextval(pg_get_serial_sequence('raw.file_loads', 'load_id')) "
-        "from generate_series(1, %s) order by 1",
-        (count,),
+        f"select {_NEXT_LOAD_ID} from generate_series(1, %s) order by 1", (count,)
     ).fetchall()
     conn.commit()
     return [row[0] for row in rows]
@@ -262,10 +263,7 @@ def load_by_kind(
         _ensure_raw_tables(conn)
         reserved = iter(reserve_load_ids(conn, sum(len(by_kind[kind]) for kind in in_order)))
     load_ids = {kind: [next(reserved) for _ in by_kind[kind]] for kind in in_order}
-    todo = sorted(
-        (kind for kind, files in by_kind.items() if files),
-        key=lambda kind: -sum(dropped.size for dropped in by_kind[kind]),
-    )
+    todo = sorted(in_order, key=lambda kind: -sum(dropped.size for dropped in by_kind[kind]))
     results: dict[str, list[LoadResult]] = {kind: [] for kind in by_kind}
     # A daemonic process (some executors' step workers) may not start processes of its own.
     if workers < 2 or len(todo) < 2 or multiprocessing.current_process().daemon:
@@ -413,13 +411,12 @@ def _write_load(
             "select pg_advisory_xact_lock(hashtext(%s))", (f"ccm_billing.load.{kind}.{month}",)
         )
         (load_id,) = conn.execute(
-            """
+            f"""
             insert into raw.file_loads
                 (load_id, report_kind, service_month, source_file, file_name, file_sha256,
                  file_bytes, status)
             overriding system value
-            values (coalesce(%s, nextval(pg_get_serial_sequence('raw.file_loads', 'load_id'))),
-                    %s, %s, %s, %s, %s, %s, 'loading')
+            values (coalesce(%s, {_NEXT_LOAD_ID}), %s, %s, %s, %s, %s, %s, 'loading')
             returning load_id
             """,
             (load_id, kind, month, str(dropped.path), dropped.name, dropped.sha256, dropped.size),
@@ -559,13 +556,12 @@ def _record_failed(
         if row:
             return row[0]
         (load_id,) = conn.execute(
-            """
+            f"""
             insert into raw.file_loads
                 (load_id, report_kind, service_month, source_file, file_name, file_sha256,
                  file_bytes, rows_loaded, rows_rejected, rows_skipped, status, notes)
             overriding system value
-            values (coalesce(%s, nextval(pg_get_serial_sequence('raw.file_loads', 'load_id'))),
-                    %s, %s, %s, %s, %s, %s, 0, %s, %s, 'failed', %s)
+            values (coalesce(%s, {_NEXT_LOAD_ID}), %s, %s, %s, %s, %s, %s, 0, %s, %s, 'failed', %s)
             returning load_id
             """,
             (
