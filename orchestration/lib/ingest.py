@@ -13,12 +13,14 @@ account number.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import multiprocessing
 import os
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from itertools import repeat
@@ -32,9 +34,11 @@ from orchestration.lib.raw_tables import KIND_COLUMNS, LINEAGE_COLUMNS, raw_sche
 from orchestration.lib.readers import (
     Identity,
     KindSpec,
+    NotPlainTable,
     ParsedReport,
     Rejection,
     RowSink,
+    TableSink,
     UnreadableFile,
     identify,
     kind_specs,
@@ -296,14 +300,17 @@ class _Refused(Exception):
         self.reason, self.parsed = reason, parsed
 
 
-def _read(dropped: DroppedFile, spec: KindSpec, sink: RowSink) -> ParsedReport:
-    """The file read into `sink`; a file the reader cannot read raises `_Refused`.
+def _read(
+    dropped: DroppedFile, spec: KindSpec, sink: RowSink, table_sink: TableSink | None
+) -> ParsedReport:
+    """The file read into the sinks; a file the reader cannot read raises `_Refused`.
 
-    A failure of the warehouse (the sink's COPY) is not the file's fault and goes up as it is.
+    A failure of the warehouse (the sink's COPY) is not the file's fault and goes up as it is,
+    as does a text file to read again row by row (`NotPlainTable`).
     """
     try:
-        return read_report(dropped.path, spec, sink=sink)
-    except psycopg.Error:
+        return read_report(dropped.path, spec, sink=sink, table_sink=table_sink)
+    except (psycopg.Error, NotPlainTable):
         raise
     except UnreadableFile as exc:
         raise _Refused(f"cannot read the file: {exc}") from exc
@@ -401,10 +408,27 @@ def _write_load(
     Rows are copied as the reader produces them, so a large file is never held in memory and
     the server stores one block while the next is read. A file refused once read (a missing
     column, too many unreadable rows) raises `_Refused` and its rows roll back with the rest.
-    Returns the load id, what was read and the rows dated outside the month.
+    A text file is read column by column where its body is one plain table; one that is not
+    is rolled back and read again row by row. Returns the load id, what was read and the rows
+    dated outside the month.
     """
+    try:
+        return _write_load_once(conn, dropped, spec, share, load_id, columns=True)
+    except NotPlainTable as exc:
+        log.info("%s: not one plain table (%s); read row by row", dropped.name, exc)
+        return _write_load_once(conn, dropped, spec, share, load_id, columns=False)
+
+
+def _write_load_once(
+    conn: psycopg.Connection,
+    dropped: DroppedFile,
+    spec: KindSpec,
+    share: float,
+    load_id: int | None,
+    *,
+    columns: bool,
+) -> tuple[int, ParsedReport, int]:
     kind, month = dropped.kind, dropped.service_month
-    columns = KIND_COLUMNS[kind]
     with conn.transaction():
         # Two loads of one kind and month at once would each supersede the other.
         conn.execute(
@@ -422,17 +446,9 @@ def _write_load(
             (load_id, kind, month, str(dropped.path), dropped.name, dropped.sha256, dropped.size),
         ).fetchone()
         with conn.cursor() as cursor:
-            target = ", ".join((*LINEAGE_COLUMNS, *columns))
-            # A worker thread sends each block while the next is read, so the server stores
-            # rows on the second core instead of the reader waiting for it.
-            writer = QueuedLibpqWriter(cursor)
-            with cursor.copy(f"copy raw.{kind} ({target}) from stdin", writer=writer) as copy:
-
-                def sink(sheet: str | None, numbers: list[int], values: list[list]) -> None:
-                    lineage = f"{load_id}\t{month.isoformat()}\t{_copy_text(sheet)}"
-                    copy.write(_copy_lines(lineage, numbers, values))
-
-                parsed = _read(dropped, spec, sink)
+            with _RawCopy(cursor, kind, load_id, month) as copy:
+                table_sink = copy.table if columns else None
+                parsed = _read(dropped, spec, copy.rows, table_sink)
                 if reason := _refusal(parsed, share):
                     raise _Refused(reason, parsed)
             if parsed.rejections:
@@ -479,6 +495,60 @@ def _write_load(
     with conn.transaction():
         conn.execute(f"analyze raw.file_loads, raw.{kind}")
     return load_id, parsed, outside
+
+
+class _RawCopy:
+    """The COPY into `raw.<kind>` a load's rows go through, in the form of the block at hand.
+
+    The row reader's blocks go as COPY text; the columnar reader's Arrow tables as CSV, which
+    Arrow writes in C. One COPY is open at a time: the columnar reader hands over all its
+    tables before the row reader's first block, so a file opens at most two. A worker thread
+    sends each block while the next is read, so the server stores rows on the second core
+    instead of the reader waiting for it.
+    """
+
+    def __init__(self, cursor: psycopg.Cursor, kind: str, load_id: int, month: date):
+        self.cursor, self.load_id, self.month = cursor, load_id, month
+        self.target = f"raw.{kind} ({', '.join((*LINEAGE_COLUMNS, *KIND_COLUMNS[kind]))})"
+        self.form: str | None = None
+        self.open = ExitStack()
+        self.copy: psycopg.Copy | None = None
+
+    def __enter__(self) -> _RawCopy:
+        return self
+
+    def __exit__(self, *exc_info: object) -> bool | None:
+        return self.open.__exit__(*exc_info)
+
+    def _in(self, form: str) -> psycopg.Copy:
+        if form != self.form:
+            self.open.close()
+            options = " with (format csv)" if form == "csv" else ""
+            statement = f"copy {self.target} from stdin{options}"
+            writer = QueuedLibpqWriter(self.cursor)
+            self.copy = self.open.enter_context(self.cursor.copy(statement, writer=writer))
+            self.form = form
+        return self.copy
+
+    def rows(self, sheet: str | None, numbers: list[int], values: list[list]) -> None:
+        lineage = f"{self.load_id}\t{self.month.isoformat()}\t{_copy_text(sheet)}"
+        self._in("text").write(_copy_lines(lineage, numbers, values))
+
+    def table(self, table: object) -> None:
+        import pyarrow as pa  # with the columnar reader, which only a text file brings in
+        import pyarrow.csv as pa_csv
+
+        count = table.num_rows
+        lineage = [
+            pa.repeat(pa.scalar(str(self.load_id)), count),
+            pa.repeat(pa.scalar(self.month.isoformat()), count),
+            pa.nulls(count, pa.string()),
+        ]
+        for position, (name, column) in enumerate(zip(LINEAGE_COLUMNS, lineage, strict=False)):
+            table = table.add_column(position, name, column)
+        buffer = io.BytesIO()
+        pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False))
+        self._in("csv").write(buffer.getvalue())
 
 
 # COPY's text format writes these characters of a value escaped, and NULL as \N.

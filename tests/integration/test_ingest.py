@@ -286,7 +286,7 @@ def test_a_reader_fault_quarantines_the_file_instead_of_stopping_the_run(
     drop = tmp_path / "drop"
     found = dropped(vendor_file(drop, 3), drop)
 
-    def faulty(path, spec, *, sink=None):
+    def faulty(path, spec, *, sink=None, table_sink=None):
         raise KeyError("surprise")
 
     monkeypatch.setattr(ingest, "read_report", faulty)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -20,7 +20,7 @@ from itertools import repeat
 from operator import ne
 from pathlib import Path
 
-from orchestration.lib.readers import values
+from orchestration.lib.readers import columnar, values
 from orchestration.lib.readers.contract import (
     CALL_TIMES,
     CODE_LIST_COLUMNS,
@@ -377,18 +377,22 @@ class _SheetReader:
                 self.grand_totals.append(total)
                 return
 
-    def read(self) -> int:
-        """Rows of the sheet, each parsed, skipped or rejected; returns the minutes loaded."""
+    def read(self, rows: Iterable[tuple[int, list[object]]] | None = None) -> int:
+        """Rows of the sheet, each parsed, skipped or rejected; returns the minutes loaded.
+
+        `rows`, (grid row index, cells) in order, are read instead of the sheet's own.
+        """
         minutes = 0
         numbers: list[int] = []
         block: list[list[object]] = []
         width = self.width
-        for index, row in self.grid.rows_from(self.header.row + 1):
+        if rows is None:
+            rows = self.grid.rows_from(self.header.row + 1)
+        for index, row in rows:
             first, several = _first_filled(row)
             if first is None:
                 continue
-            # A footer's first cell starts with a word or `***`, never with a digit.
-            if first.__class__ is str and not first[:1].isdigit() and _FOOTER.match(first.strip()):
+            if first.__class__ is str and opens_footer(first):
                 if re.match(r"\s*grand\s*total", first, re.I):
                     self._note_grand_total(row)
                 self.out.rows_skipped += 1
@@ -494,6 +498,14 @@ class _SheetReader:
         return sum(int(value) * count for value, count in counts.items() if value)
 
 
+def opens_footer(first: str) -> bool:
+    """Whether a row's first filled cell, text, opens a footer (`Grand Total`, `Page 2 of 9`).
+
+    A footer's first cell starts with a word or `***`, never with a digit.
+    """
+    return not first[:1].isdigit() and _FOOTER.match(first.strip()) is not None
+
+
 def _first_filled(row: list[object]) -> tuple[object, bool]:
     """A row's first non-blank cell, and whether another follows it."""
     first = None
@@ -535,17 +547,28 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_report(path: Path, spec: KindSpec, *, sink: RowSink | None = None) -> ParsedReport:
+def read_report(
+    path: Path,
+    spec: KindSpec,
+    *,
+    sink: RowSink | None = None,
+    table_sink: columnar.TableSink | None = None,
+) -> ParsedReport:
     """Every sheet with a header of this kind, read into rows (raises UnreadableFile).
 
     With a `sink`, each block of rows goes to it as it is read, and a large text file is read
-    as it goes, so memory stays flat however long the file; `rows` stays empty.
+    as it goes, so memory stays flat however long the file; `rows` stays empty. With a
+    `table_sink` as well, a delimited text file's plain rows go to it as Arrow tables (see
+    `columnar`), all of them before any row goes to `sink`; such a file whose body turns out
+    not to be one plain table raises `columnar.NotPlainTable` once rows may have gone out.
     """
     with _collector_paused():
-        return _read_report(path, spec, sink)
+        return _read_report(path, spec, sink, table_sink)
 
 
-def _read_report(path: Path, spec: KindSpec, sink: RowSink | None) -> ParsedReport:
+def _read_report(
+    path: Path, spec: KindSpec, sink: RowSink | None, table_sink: columnar.TableSink | None
+) -> ParsedReport:
     _, grids = read_grids(path, stream=sink is not None)
     out = ParsedReport(kind=spec.kind, sink=sink)
     grand_totals: list[int] = []
@@ -573,7 +596,14 @@ def _read_report(path: Path, spec: KindSpec, sink: RowSink | None) -> ParsedRepo
     found = len(sheets)
     for grid, header in sheets:
         reader = _SheetReader(spec, grid, header, out)
-        minutes += reader.read()
+        body = None
+        if table_sink is not None and columnar.supports(reader):
+            body = columnar.plain_body(grid, header.row, reader.width)
+        if body is None:
+            minutes += reader.read()
+        else:
+            plain_minutes, other_rows = columnar.read_body(reader, body, table_sink, opens_footer)
+            minutes += plain_minutes + reader.read(other_rows)
         grand_totals += reader.grand_totals
     if not found:
         out.problem = "no header row found: expected a column such as " + ", ".join(

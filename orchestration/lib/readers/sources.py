@@ -34,6 +34,15 @@ class UnreadableFile(Exception):
     """The file is not a spreadsheet or report this pipeline can open; message is for a clerk."""
 
 
+@dataclass(frozen=True)
+class DelimitedText:
+    """How a delimited text file's grid was read: its path, codec and delimiter."""
+
+    path: Path
+    encoding: str  # a Python codec name: `utf-8`, `utf-8-sig`, `utf-16`, `cp1252`
+    delimiter: str
+
+
 @dataclass
 class Grid:
     """One sheet (or the one table of a text file). `rows[i]` is spreadsheet row i + 1."""
@@ -47,6 +56,8 @@ class Grid:
     rest: Iterator[list[object]] | None = None
     # Every cell is a string (text and HTML files), where a workbook's are typed.
     text_cells: bool = False
+    # Set for a delimited text file, whose rows a columnar reader can also take from the file.
+    delimited: DelimitedText | None = None
 
     def rows_from(self, start: int) -> Iterator[tuple[int, list[object]]]:
         """(index, row) of every row from `start` on, `rest` included."""
@@ -74,6 +85,19 @@ def sniff_format(head: bytes) -> str:
     if "\x00" in text:
         raise UnreadableFile("the file is not a spreadsheet or a text report")
     return "text"
+
+
+def _codec_of(data: bytes) -> str:
+    """The codec `decode_text` reads a whole file's bytes with."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
 
 
 def decode_text(data: bytes, *, partial: bool = False) -> str:
@@ -121,7 +145,10 @@ def read_grids(
     text = decode_text(data)
     if kind == "html":
         return kind, _html_grids(text, head_rows)
-    return kind, [Grid(None, _delimited_rows(text, head_rows), text_cells=True)]
+    delimiter = _delimiter(text[:_TEXT_HEAD_BYTES], complete=len(text) <= _TEXT_HEAD_BYTES)
+    rows = _delimited_rows(text, head_rows, delimiter)
+    source = DelimitedText(path, _codec_of(data), delimiter)
+    return kind, [Grid(None, rows, text_cells=True, delimited=source)]
 
 
 def _workbook_grids(path: Path, head_rows: int | None) -> list[Grid]:
@@ -204,7 +231,9 @@ def _streamed_text_grid(path: Path, head: bytes) -> Grid:
             yield from csv.reader(handle, delimiter=delimiter)
 
     rest = rows()
-    return Grid(None, list(islice(rest, _STREAMED_HEAD_ROWS)), rest=rest, text_cells=True)
+    head_rows = list(islice(rest, _STREAMED_HEAD_ROWS))
+    source = DelimitedText(path, encoding, delimiter)
+    return Grid(None, head_rows, rest=rest, text_cells=True, delimited=source)
 
 
 def _delimiter(head: str, *, complete: bool) -> str:
@@ -218,11 +247,14 @@ def _delimiter(head: str, *, complete: bool) -> str:
     )
 
 
-def _delimited_rows(text: str, head_rows: int | None) -> list[list[object]]:
-    # The sample comes from the head of the text: splitting a whole large export into lines
-    # only to look at its first few would cost a copy of the file.
-    head = text[:_TEXT_HEAD_BYTES]
-    delimiter = _delimiter(head, complete=len(head) == len(text))
+def _delimited_rows(
+    text: str, head_rows: int | None, delimiter: str | None = None
+) -> list[list[object]]:
+    if delimiter is None:
+        # The sample comes from the head of the text: splitting a whole large export into
+        # lines only to look at its first few would cost a copy of the file.
+        head = text[:_TEXT_HEAD_BYTES]
+        delimiter = _delimiter(head, complete=len(head) == len(text))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[list[object]] = []
     for row in reader:
