@@ -25,6 +25,8 @@ import csv
 import json
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import psycopg
@@ -157,9 +159,11 @@ def month_ingest(admin: psycopg.Connection, folders: list[Path], config: dict) -
     admin.execute("checkpoint")
     started = time.perf_counter()
     by_kind: dict[str, list] = {kind: [] for kind in KIND_COLUMNS}
-    for folder in folders:
-        for dropped in scan_drop(folder, config=config):
-            by_kind[dropped.kind].append(dropped)
+    # The folders side by side, as `scan_drop` takes the files of one drop folder two at a time.
+    with ThreadPoolExecutor(max_workers=len(folders)) as pool:
+        for found in pool.map(partial(scan_drop, config=config), folders):
+            for dropped in found:
+                by_kind[dropped.kind].append(dropped)
     loaded = load_by_kind(by_kind, config=config, var_dir=project_paths().var)
     elapsed = time.perf_counter() - started
     statuses = {result.status for results in loaded.values() for result in results}

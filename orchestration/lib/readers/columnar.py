@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestration.lib.readers import values
+from orchestration.lib.readers.contract import DIGITS_AS_THEY_ARE
 from orchestration.lib.readers.sources import DelimitedText, Grid
 
 if TYPE_CHECKING:
@@ -47,9 +48,6 @@ _PRINTABLE = "[!-~]"
 _ASCII_BLANK = "^[ \t\n\r\x0b\x0c]*$"
 _DIGITS = "^[0-9]+$"
 _FOOTER_START = "^[0-9]"  # a first cell starting with a digit is never a footer
-
-# A canonical column's parse that a pattern decides without Python: the cell itself.
-_AS_IS_WHEN_DIGITS = {values.parse_identifier, values.parse_code}
 
 
 class NotPlainTable(Exception):
@@ -162,9 +160,9 @@ class _Column:
         self.seen: dict[str, str | None] = {}
         self.refused: set[str] = set()
 
-    def apply(self, pa: Any, pc: Any, cells: Any) -> tuple[Any, Any]:
-        """The parsed column (null for blank) and a mask of the cells refused."""
-        encoded = pc.dictionary_encode(cells)
+    def apply(self, pa: Any, pc: Any, encoded: Any) -> tuple[Any, Any]:
+        """The parsed column (null for blank) and a mask of the cells refused, from the
+        column's cells dictionary-encoded."""
         distinct = encoded.dictionary
         fast = None
         if self.account_width is not None:
@@ -173,7 +171,7 @@ class _Column:
                 pc.less_equal(pc.utf8_length(distinct), self.account_width or (1 << 30)),
             )
             fast_value = pc.utf8_lpad(distinct, self.account_width, "0")
-        elif self.parse in _AS_IS_WHEN_DIGITS:
+        elif self.parse in DIGITS_AS_THEY_ARE:
             fast = pc.match_substring_regex(distinct, _DIGITS)
             fast_value = distinct
         if fast is not None and pc.all(fast).as_py():
@@ -274,8 +272,10 @@ def read_body(
     for batch in _batches(pa, pa_csv, reader.grid.delimited, body):
         count = batch.num_rows
         cells = batch.columns
-        odd, filled_count, first_cells = _row_shape(pa, pc, cells)
-        digits = pc.match_substring_regex(cells[account_index], _DIGITS)
+        encoded = [pc.dictionary_encode(column) for column in cells]
+        odd, filled_count, first_cells = _row_shape(pa, pc, cells, encoded)
+        account = encoded[account_index]
+        digits = pc.take(pc.match_substring_regex(account.dictionary, _DIGITS), account.indices)
         odd = pc.or_(odd, pc.invert(digits))
         odd = pc.or_(odd, pc.less(filled_count, 2))
         maybe_footer = pc.invert(pc.match_substring_regex(first_cells, _FOOTER_START))
@@ -283,7 +283,7 @@ def read_body(
             odd = pc.or_(odd, footer.apply(pa, pc, first_cells))
         parsed = {}
         for name, column in columns.items():
-            parsed[name], refused = column.apply(pa, pc, cells[sources[name]])
+            parsed[name], refused = column.apply(pa, pc, encoded[sources[name]])
             if refused is not None:
                 odd = pc.or_(odd, refused)
         if required is not None:
@@ -356,27 +356,32 @@ def _chained(
     yield from then
 
 
-def _row_shape(pa: Any, pc: Any, cells: list) -> tuple[Any, Any, Any]:
+def _row_shape(pa: Any, pc: Any, cells: list, encoded: list) -> tuple[Any, Any, Any]:
     """Per row: a cell the row reader might read otherwise, the filled cells, the first one."""
     uncertain = None
     filled_count = None
-    first_cells = None
-    for column in cells:
-        encoded = pc.dictionary_encode(column)
-        distinct = encoded.dictionary
+    filled_columns = []
+    for column in encoded:
+        distinct = column.dictionary
         filled_d = pc.match_substring_regex(distinct, _PRINTABLE)
         blank_d = pc.match_substring_regex(distinct, _ASCII_BLANK)
         unsure_d = pc.invert(pc.or_(filled_d, blank_d))
-        filled = pc.take(filled_d, encoded.indices)
+        filled = pc.take(filled_d, column.indices)
+        filled_columns.append(filled)
         if pc.any(unsure_d).as_py():
-            unsure = pc.take(unsure_d, encoded.indices)
+            unsure = pc.take(unsure_d, column.indices)
             uncertain = unsure if uncertain is None else pc.or_(uncertain, unsure)
         as_int = pc.cast(filled, pa.int8())
         filled_count = as_int if filled_count is None else pc.add(filled_count, as_int)
-        first = pc.if_else(filled, column, pa.scalar(None, pa.string()))
-        first_cells = first if first_cells is None else pc.coalesce(first_cells, first)
     if uncertain is None:
         uncertain = pa.array([False] * len(cells[0]), pa.bool_())
+    # Left to right until every row has its first filled cell (the first column, mostly).
+    first_cells = None
+    for column, filled in zip(cells, filled_columns, strict=True):
+        first = pc.if_else(filled, column, pa.scalar(None, pa.string()))
+        first_cells = first if first_cells is None else pc.coalesce(first_cells, first)
+        if first_cells.null_count == 0:
+            break
     # A row with nothing filled has no first cell: the empty text is not a footer.
     return uncertain, filled_count, pc.fill_null(first_cells, "0")
 

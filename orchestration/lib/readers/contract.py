@@ -57,6 +57,10 @@ _PARSERS: dict[str, Callable[[object], str | None]] = {
 }
 
 
+# Parsers that give back a cell of ASCII digits as it is: such a column needs no parse at all.
+DIGITS_AS_THEY_ARE = frozenset({values.parse_identifier, values.parse_code})
+
+
 def header_key(text: object) -> str:
     """Headers and keywords compare case-insensitively with `_`, `-`, `.` and spaces alike."""
     folded = str(text or "").replace("\ufeff", "").strip().strip("\"'").lower()

@@ -24,6 +24,7 @@ from orchestration.lib.readers import columnar, values
 from orchestration.lib.readers.contract import (
     CALL_TIMES,
     CODE_LIST_COLUMNS,
+    DIGITS_AS_THEY_ARE,
     NAME_PARTS,
     ROW_DATE_COLUMNS,
     KindSpec,
@@ -269,11 +270,45 @@ def _cell_keys(cells: tuple[object, ...]) -> list[object] | tuple[object, ...]:
     return [v if v.__class__ is str else (v.__class__, v) for v in cells]
 
 
+def _all_digits(cells: tuple[object, ...]) -> bool:
+    """Whether every cell is text of ASCII digits alone."""
+    try:
+        joined = "".join(cells)
+    except TypeError:  # a cell that is not text
+        return False
+    return joined.isascii() and joined.isdigit() and all(cells)
+
+
+def _digits_parse(
+    column: str, spec: KindSpec
+) -> Callable[[tuple[str, ...]], list[str] | None] | None:
+    """What `spec.parser(column)` makes of a column of digits, when it is that simple."""
+    width = spec.account_width
+    if column == "patient_acct_no":
+
+        def accounts(cells: tuple[str, ...]) -> list[str] | None:
+            if width and max(map(len, cells)) > width:
+                return None  # too long: refused one by one, with the reason
+            return [cell.zfill(width) for cell in cells] if width else list(cells)
+
+        return accounts
+    return list if spec.parser(column) in DIGITS_AS_THEY_ARE else None
+
+
 class _ColumnParser:
     """One parse function with what it has parsed, applied to whole columns of cells."""
 
-    def __init__(self, parse: Callable[[object], str | None], *, text_cells: bool = False):
+    def __init__(
+        self,
+        parse: Callable[[object], str | None],
+        *,
+        text_cells: bool = False,
+        digits: Callable[[tuple[str, ...]], list[str] | None] | None = None,
+    ):
         self.parse = parse
+        # The parse of a column of digits alone, in one go (ids and account numbers, whose
+        # cells are mostly distinct, so that parsing once per distinct cell saves nothing).
+        self.digits = digits
         # A text file's cells are all strings: they are their own keys, nothing to look at.
         self.keys = tuple if text_cells else _cell_keys
         self.seen: dict[object, str | None] = {}
@@ -289,6 +324,10 @@ class _ColumnParser:
     def column(self, cells: tuple[object, ...]) -> tuple[list[str | None], bool]:
         """The parse of every cell (a `_Refused` message where the cell cannot be read), and
         whether any cell was refused."""
+        if self.digits is not None and _all_digits(cells):
+            parsed = self.digits(cells)
+            if parsed is not None:
+                return parsed, False
         keys = self.keys(cells)
         distinct = set(keys)
         seen = self.seen
@@ -316,7 +355,10 @@ class _SheetReader:
         self.by_column = by_column
         self.width = max(c.index for c in header.columns) + 1
         text = grid.text_cells
-        parsers = {c: _ColumnParser(spec.parser(c), text_cells=text) for c in by_column}
+        parsers = {
+            c: _ColumnParser(spec.parser(c), text_cells=text, digits=_digits_parse(c, spec))
+            for c in by_column
+        }
         self.unpadded = _ColumnParser(partial(values.parse_account, width=0), text_cells=text)
         # In header order, so a row's rejections list in the order a clerk reads the sheet.
         self.plan = [
