@@ -320,9 +320,12 @@ def _batches(pa: Any, pa_csv: Any, source: DelimitedText, body: _Body) -> Iterat
     of the span is not a row of the table's width."""
     names = [f"c{i}" for i in range(body.width)]
     try:
+        # One thread: the month's reports already load one process per core.
         stream = pa_csv.open_csv(
             io.BufferedReader(_SpanReader(source.path, body.start, body.end), _BLOCK_BYTES),
-            read_options=pa_csv.ReadOptions(column_names=names, block_size=_BLOCK_BYTES),
+            read_options=pa_csv.ReadOptions(
+                column_names=names, block_size=_BLOCK_BYTES, use_threads=False
+            ),
             parse_options=pa_csv.ParseOptions(
                 delimiter=source.delimiter,
                 newlines_in_values=True,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 # Excel counts days from 1899-12-30 (the 1900 leap-year bug folded into the epoch).
 EXCEL_EPOCH = datetime(1899, 12, 30)
@@ -409,31 +410,39 @@ def parse_icd_codes(value: object) -> str | None:
         return None
     codes: list[str] = []
     for piece in _ICD_SEPARATORS.split(text):
-        piece = clean_text(piece)
-        if not piece:
-            continue
-        upper = piece.upper().strip("()")
-        found = _LEADING_WORD.match(upper)
-        word = found.group(0).rstrip(".") if found else ""
-        match = _ICD_CODE.fullmatch(word)
-        if match is None and "(" in piece:
-            # `Type 2 diabetes (E11.9)`: the code in brackets after its description.
-            bracketed = _BRACKETED_WORD.search(piece.upper())
-            word = bracketed.group(1).rstrip(".") if bracketed else ""
-            match = _ICD_CODE.fullmatch(word)
-        if match is None:
-            # `E11.99999` is refused whole: cut to `E11` it would claim another diagnosis.
-            if _ICD_SHAPED.match(word):
-                raise ValueProblem(f"{word} is not an ICD-10 code")
-            if " " not in upper and _CODE_LIKE.fullmatch(upper):
-                raise ValueProblem(f"{piece} is not an ICD-10 code")
-            continue
-        code = match.group(1) + (f".{match.group(2)}" if match.group(2) else "")
-        if code not in codes:
+        code = _code_of_piece(piece)
+        if code is not None and code not in codes:
             codes.append(code)
     if not codes:
         raise ValueProblem(f"no ICD-10 code found in “{clean_text(text)}”")
     return ";".join(codes)
+
+
+# Problem lists repeat the same few dozen `code - description` pieces in thousands of orders:
+# each piece is read once.
+@lru_cache(maxsize=1 << 14)
+def _code_of_piece(piece: str) -> str | None:
+    """The code a piece of a diagnosis cell contributes; None for a description alone."""
+    piece = clean_text(piece)
+    if not piece:
+        return None
+    upper = piece.upper().strip("()")
+    found = _LEADING_WORD.match(upper)
+    word = found.group(0).rstrip(".") if found else ""
+    match = _ICD_CODE.fullmatch(word)
+    if match is None and "(" in piece:
+        # `Type 2 diabetes (E11.9)`: the code in brackets after its description.
+        bracketed = _BRACKETED_WORD.search(piece.upper())
+        word = bracketed.group(1).rstrip(".") if bracketed else ""
+        match = _ICD_CODE.fullmatch(word)
+    if match is None:
+        # `E11.99999` is refused whole: cut to `E11` it would claim another diagnosis.
+        if _ICD_SHAPED.match(word):
+            raise ValueProblem(f"{word} is not an ICD-10 code")
+        if " " not in upper and _CODE_LIKE.fullmatch(upper):
+            raise ValueProblem(f"{piece} is not an ICD-10 code")
+        return None
+    return match.group(1) + (f".{match.group(2)}" if match.group(2) else "")
 
 
 _YES = {"y", "yes", "true", "1", "x", "complex"}
