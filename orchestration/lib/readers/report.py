@@ -20,7 +20,7 @@ from itertools import repeat
 from operator import ne
 from pathlib import Path
 
-from orchestration.lib.readers import columnar, values
+from orchestration.lib.readers import columnar, values, xlsx_head
 from orchestration.lib.readers.contract import (
     CALL_TIMES,
     CODE_LIST_COLUMNS,
@@ -193,15 +193,31 @@ def _month_from_names(path: Path, drop_root: Path | None) -> date | None:
     return from_name or from_folder
 
 
+_IDENTITY_ROWS = 60
+
+
 def identify(path: Path, specs: dict[str, KindSpec], drop_root: Path | None = None) -> Identity:
+    # A workbook's first rows alone, where they tell its kind and month without a problem;
+    # merged cells, which only the whole sheet tells, may then still settle a header.
+    heads = xlsx_head.head_rows(path, _IDENTITY_ROWS)
+    if heads is not None:
+        identity = _identity(path, [Grid(name, rows) for name, rows in heads], specs, drop_root)
+        if identity.problem is None:
+            return identity
     try:
-        _, grids = read_grids(path, head_rows=60)
+        _, grids = read_grids(path, head_rows=_IDENTITY_ROWS)
     except UnreadableFile as exc:
         return Identity(
             kind_from_text(path.stem, specs),
             _month_from_names(path, drop_root),
             f"cannot read the file: {exc}",
         )
+    return _identity(path, grids, specs, drop_root)
+
+
+def _identity(
+    path: Path, grids: list[Grid], specs: dict[str, KindSpec], drop_root: Path | None
+) -> Identity:
     lines = _title_lines(grids, specs)
     kind = (
         kind_from_text(path.stem, specs)
