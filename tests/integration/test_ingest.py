@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from datetime import date
@@ -487,6 +488,41 @@ def test_a_large_export_streams_into_raw_as_the_whole_file_reads(conn, tmp_path,
     assert loaded == whole.rows
     name = 2 + KIND_COLUMNS["vendor_billing"].index("patient_name")
     assert (loaded[7][name], loaded[8][name]) == ("PEÑA, JOSÉ", "BACK\\SLASH, AL")
+
+
+def test_a_text_report_that_is_not_one_plain_table_loads_row_by_row(
+    conn, tmp_path, var_dir, caplog
+):
+    """A line of another width inside the table stops the columnar read; the load starts over
+    with the row reader, in the same load id, and nothing of the first try remains."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    lines = [f'{10000 + n},"PATIENT, NUMBER {n}",{n % 90},RN' for n in range(300)]
+    lines[150] = "Page 2"
+    path = drop / "MDR_vendor_202503.csv"
+    path.write_text(VENDOR_HEADER + "\n".join(lines) + "\nCount: 299\n", encoding="utf-8")
+    [load_id] = ingest.reserve_load_ids(conn, 1)
+
+    with caplog.at_level(logging.INFO, logger=ingest.__name__):
+        result = load_file(conn, dropped(path, drop), var_dir=var_dir, load_id=load_id)
+
+    assert "MDR_vendor_202503.csv: not one plain table" in caplog.text
+
+    whole = read_report(path, kind_specs(reports_config())["vendor_billing"])
+    assert (result.load_id, result.status, result.rows_loaded, result.rows_skipped) == (
+        load_id,
+        "current",
+        299,
+        2,
+    )
+    columns = ", ".join(KIND_COLUMNS["vendor_billing"])
+    loaded = conn.execute(
+        f"select sheet_name, source_row, {columns} from raw.vendor_billing order by source_row"
+    ).fetchall()
+    assert loaded == whole.rows
+    assert conn.execute("select load_id, status from raw.file_loads").fetchall() == [
+        (load_id, "current")
+    ]
 
 
 def test_kinds_loaded_side_by_side_end_as_loading_them_one_after_another(conn, tmp_path, var_dir):
