@@ -203,3 +203,18 @@ def test_files_without_a_plain_body_are_read_row_by_row(tmp_path, name, text, en
     path.write_bytes((text + body + (tail if name == "long_tail.csv" else "")).encode(encoding))
     result = assert_same(path, "telephone_encounters", columnar_rows=0)
     assert result["counts"][0] == 20
+
+
+def test_a_long_tail_cut_inside_a_character_is_read_row_by_row(tmp_path):
+    # The footer window (the last 64 KiB) starts inside the two bytes of an `é`.
+    body = TE_HEADER + "".join(te_line(n) for n in range(20))
+    tail = "".join(f"Remarque {n}: déjà vue\n" for n in range(4000))
+    for padding in range(4):
+        data = (body + "x" * padding + tail).encode("utf-8")
+        if 0x80 <= data[len(data) - (1 << 16)] < 0xC0:
+            break
+    assert 0x80 <= data[len(data) - (1 << 16)] < 0xC0
+    path = tmp_path / "Telephone Encounters 03-2025.csv"
+    path.write_bytes(data)
+    result = assert_same(path, "telephone_encounters", columnar_rows=0)
+    assert result["counts"][:3] == (20, 0, 4000)

@@ -85,7 +85,7 @@ def plain_body(grid: Grid, header_row: int, least_width: int) -> _Body | None:
         size = handle.seek(0, io.SEEK_END)
     start = 3 if source.encoding == "utf-8-sig" else 0
     lines = head[start:].splitlines(keepends=True)
-    if len(lines) <= header_row + 1:
+    if len(lines) <= header_row + 1 or not lines[header_row + 1].endswith((b"\n", b"\r")):
         return None  # the header (or the row after it) is not complete in the head
     for index, line in enumerate(lines[: header_row + 1]):
         if _fields(line, source.delimiter) != grid.rows[index]:
@@ -101,7 +101,8 @@ def plain_body(grid: Grid, header_row: int, least_width: int) -> _Body | None:
 
 
 def _fields(line: bytes, delimiter: str) -> list[str]:
-    return next(csv.reader([line.decode("utf-8")], delimiter=delimiter), [])
+    # A character cut by the end of a window reads as U+FFFD, which no grid row holds.
+    return next(csv.reader([line.decode("utf-8", "replace")], delimiter=delimiter), [])
 
 
 def _tail(
@@ -115,11 +116,10 @@ def _tail(
     lines = window.splitlines(keepends=True)
     end = size
     for line in reversed(lines):
-        text = line.decode("utf-8")
-        fields = next(csv.reader([text], delimiter=delimiter), []) if text.strip() else []
+        fields = _fields(line, delimiter) if line.strip() else []
         if len(fields) == width:
             break
-        if '"' in text:
+        if b'"' in line:
             return None, []  # perhaps the end of a value spread over lines
         end -= len(line)
     else:
