@@ -17,6 +17,7 @@ once any of its rows may have gone out, and the caller reads it again with the r
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections import Counter
@@ -91,7 +92,10 @@ def plain_body(grid: Grid, header_row: int, least_width: int) -> _Body | None:
         if _fields(line, source.delimiter) != grid.rows[index]:
             return None
         start += len(line)
-    width = len(_fields(lines[header_row + 1], source.delimiter))
+    first = lines[header_row + 1]
+    if first.startswith(codecs.BOM_UTF8):
+        return None  # Arrow would drop a byte-order mark the row reader keeps in the cell
+    width = len(_fields(first, source.delimiter))
     if width < least_width:
         return None
     end, tail = _tail(source.path, size, start, width, source.delimiter)
