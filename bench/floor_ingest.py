@@ -32,7 +32,13 @@ from pathlib import Path
 import psycopg
 
 from orchestration.lib import warehouse
-from orchestration.lib.ingest import INGEST_WORKERS, load_by_kind, load_file, scan_drop
+from orchestration.lib.ingest import (
+    INGEST_WORKERS,
+    ingest_pool,
+    load_by_kind,
+    load_file,
+    scan_drop,
+)
 from orchestration.lib.raw_tables import KIND_COLUMNS
 from orchestration.settings import project_paths, reports_config
 
@@ -152,19 +158,20 @@ def main(paths: list[Path]) -> dict:
 
 
 def month_ingest(admin: psycopg.Connection, folders: list[Path], config: dict) -> dict:
-    """The files loaded again the way `ccm run` loads a month: scan, then the report kinds side
-    by side (ingest.load_by_kind), into raw tables emptied first."""
+    """The files loaded again the way `ccm run` loads a month: the workers started, the scan,
+    then the report kinds side by side (ingest.load_by_kind), into raw tables emptied first."""
     kinds = ", ".join(f"raw.{kind}" for kind in KIND_COLUMNS)
     admin.execute(f"truncate raw.rejected_rows, {kinds}, raw.file_loads")
     admin.execute("checkpoint")
     started = time.perf_counter()
     by_kind: dict[str, list] = {kind: [] for kind in KIND_COLUMNS}
-    # The folders side by side, as `scan_drop` takes the files of one drop folder two at a time.
-    with ThreadPoolExecutor(max_workers=len(folders)) as pool:
-        for found in pool.map(partial(scan_drop, config=config), folders):
-            for dropped in found:
-                by_kind[dropped.kind].append(dropped)
-    loaded = load_by_kind(by_kind, config=config, var_dir=project_paths().var)
+    with ingest_pool() as workers:
+        # The folders side by side, as `scan_drop` takes one drop folder's files two at a time.
+        with ThreadPoolExecutor(max_workers=len(folders)) as threads:
+            for found in threads.map(partial(scan_drop, config=config), folders):
+                for dropped in found:
+                    by_kind[dropped.kind].append(dropped)
+        loaded = load_by_kind(by_kind, config=config, var_dir=project_paths().var, pool=workers)
     elapsed = time.perf_counter() - started
     statuses = {result.status for results in loaded.values() for result in results}
     assert statuses == {"current"}, statuses

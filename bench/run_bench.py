@@ -464,8 +464,7 @@ def report(r: dict) -> str:
         f"{'floor: parse + COPY, all files (s)':<48}{r['floor_s']:>12.1f}",
         f"{'ingest: the month as ccm run loads it (s)':<48}{r['ingest_s']:>12.1f}",
         f"{'  report kinds side by side, processes':<48}{r['ingest_workers']:>12}",
-        f"{'  one file after another, scan + load_file (s)':<48}"
-        f"{r['ingest_one_by_one_s']:>12.1f}",
+        f"{'  one file after another, scan + load_file (s)':<48}{r['ingest_one_by_one_s']:>12.1f}",
         f"{'  of which the drop scan (s)':<48}{r['scan_s']:>12.1f}",
         f"{'ingest / floor':<48}{r['ingest_to_floor']:>12.2f}  <= {t['ingest_to_floor']}  "
         f"{_mark(r['ingest_to_floor'] <= t['ingest_to_floor'])}",

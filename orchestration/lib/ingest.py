@@ -20,7 +20,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -263,14 +263,39 @@ def load_kind_files(
         ]
 
 
+@contextmanager
+def ingest_pool(workers: int = INGEST_WORKERS) -> Iterator[ProcessPoolExecutor | None]:
+    """Worker processes for `load_by_kind`, for a whole run of months.
+
+    They start at once and import the readers while the caller scans the drop folder, and a
+    backfill's months share them instead of starting two processes per month. None where
+    processes cannot be started: one worker, or a daemonic process (some executors' step
+    workers) that may not start processes of its own.
+    """
+    if workers < 2 or multiprocessing.current_process().daemon:
+        yield None
+        return
+    spawn = multiprocessing.get_context("spawn")  # no copy of the caller's threads and sockets
+    with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
+        for _ in range(workers):
+            pool.submit(_warm_up)
+        yield pool
+
+
+def _warm_up() -> None:
+    """A worker's imports, done before its first file arrives."""
+    import pyarrow.compute  # noqa: F401
+    import pyarrow.csv  # noqa: F401
+
+
 def load_by_kind(
     by_kind: dict[str, list[DroppedFile]],
     *,
     config: dict,
     var_dir: Path,
-    workers: int = INGEST_WORKERS,
+    pool: ProcessPoolExecutor | None = None,
 ) -> dict[str, list[LoadResult]]:
-    """Each kind's files loaded by `workers` processes at once, the costliest first.
+    """Each kind's files loaded by the `pool`'s processes at once, the costliest first.
 
     Kinds share no raw table and no lock, nor do two months of one kind, and each file is
     still one transaction: the files of one kind and month load in order, each such group on
@@ -278,7 +303,8 @@ def load_by_kind(
     month's telephone encounters load on one core while the other reports load on the other.
     Every file's load id is reserved before any worker starts, in kind order and then file
     order, so which file gets which id never depends on which worker finishes first: the load
-    log reads the same as if the files had loaded one after another.
+    log reads the same as if the files had loaded one after another. Without a pool the
+    files load here, one after another.
     """
     in_order = [kind for kind in by_kind if by_kind[kind]]
     results: dict[str, list[LoadResult]] = {kind: [] for kind in by_kind}
@@ -290,22 +316,14 @@ def load_by_kind(
         for dropped in by_kind[kind]:
             groups.setdefault((kind, dropped.service_month), []).append((dropped, next(reserved)))
     todo = sorted(groups, key=lambda key: -sum(_load_cost(d) for d, _ in groups[key]))
-    loaded: dict[tuple[str, date | None], list[LoadResult]] = {}
-    # A daemonic process (some executors' step workers) may not start processes of its own.
-    if workers < 2 or len(todo) < 2 or multiprocessing.current_process().daemon:
-        for key in todo:
-            files, load_ids = zip(*groups[key], strict=True)
-            loaded[key] = load_kind_files(list(files), list(load_ids), config, var_dir)
+    if pool is None or len(todo) < 2:
+        loaded = {key: load_kind_files(*_unzipped(groups[key]), config, var_dir) for key in todo}
     else:
-        spawn = multiprocessing.get_context("spawn")  # no copy of the caller's threads, sockets
-        with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
-            futures = {}
-            for key in todo:
-                files, load_ids = zip(*groups[key], strict=True)
-                futures[key] = pool.submit(
-                    load_kind_files, list(files), list(load_ids), config, var_dir
-                )
-            loaded = {key: future.result() for key, future in futures.items()}
+        futures = {
+            key: pool.submit(load_kind_files, *_unzipped(groups[key]), config, var_dir)
+            for key in todo
+        }
+        loaded = {key: future.result() for key, future in futures.items()}
     # Each kind's results in the order its files were given, whatever their months.
     by_file = {
         id(dropped): result
@@ -315,6 +333,10 @@ def load_by_kind(
     for kind in in_order:
         results[kind] = [by_file[id(dropped)] for dropped in by_kind[kind]]
     return results
+
+
+def _unzipped(members: list[tuple[DroppedFile, int]]) -> tuple[list[DroppedFile], list[int]]:
+    return [dropped for dropped, _ in members], [load_id for _, load_id in members]
 
 
 def _load_cost(dropped: DroppedFile) -> int:

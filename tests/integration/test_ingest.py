@@ -546,11 +546,15 @@ def test_kinds_loaded_side_by_side_end_as_loading_them_one_after_another(conn, t
             "from raw.file_loads as l order by load_id"
         ).fetchall()
 
-    side_by_side = ingest.load_by_kind(by_kind, config=reports_config(), var_dir=var_dir)
+    with ingest.ingest_pool() as pool:
+        assert pool is not None
+        side_by_side = ingest.load_by_kind(
+            by_kind, config=reports_config(), var_dir=var_dir, pool=pool
+        )
     in_parallel = loaded()
     kinds = ", ".join(f"raw.{k}" for k in ingest.KIND_COLUMNS)
     conn.execute(f"truncate raw.rejected_rows, {kinds}, raw.file_loads")
-    one_by_one = ingest.load_by_kind(by_kind, config=reports_config(), var_dir=var_dir, workers=1)
+    one_by_one = ingest.load_by_kind(by_kind, config=reports_config(), var_dir=var_dir)
 
     assert in_parallel == loaded()
     assert [row[0] for row in in_parallel] == ["ccm_not_eligible", "vendor_billing"]

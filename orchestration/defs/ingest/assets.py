@@ -24,7 +24,13 @@ from dagster import (
 
 from orchestration.defs.ingest.partitions import month_of_partition, service_months
 from orchestration.defs.resources import DropFolder, Warehouse
-from orchestration.lib.ingest import DroppedFile, LoadResult, load_by_kind, scan_drop
+from orchestration.lib.ingest import (
+    DroppedFile,
+    LoadResult,
+    ingest_pool,
+    load_by_kind,
+    scan_drop,
+)
 from orchestration.lib.raw_tables import REPORT_KINDS
 from orchestration.settings import project_paths, reports_config
 
@@ -120,22 +126,27 @@ def raw_reports(context: AssetExecutionContext, drop_folder: DropFolder, warehou
     """Read each month's reports from the drop folder and load them into `raw` with COPY."""
     config = reports_config()
     warehouse.ensure_schemas()
-    scanned = scan_drop(drop_folder.root(), config=config)
     selected = [kind for kind in REPORT_KINDS if raw_asset_key(kind) in context.selected_asset_keys]
     var_dir = project_paths().var
     results: dict[str, list[LoadResult]] = {kind: [] for kind in selected}
     refused: list[tuple[date, LoadResult]] = []
-    for partition_key in context.partition_keys:
-        month = month_of_partition(partition_key)
-        by_kind = files_for_month(scanned, month)
-        month_results = load_by_kind(
-            {kind: by_kind.get(kind, []) for kind in selected}, config=config, var_dir=var_dir
-        )
-        for kind in selected:
-            _log_month(context, kind, month, month_results[kind])
-            results[kind].extend(month_results[kind])
-        refused += [(month, result) for result in newest_refused(month_results)]
-        context.log.info(f"progress: {month:%Y-%m} reports loaded")
+    # The workers start while the drop folder is scanned, and serve every month of a backfill.
+    with ingest_pool() as pool:
+        scanned = scan_drop(drop_folder.root(), config=config)
+        for partition_key in context.partition_keys:
+            month = month_of_partition(partition_key)
+            by_kind = files_for_month(scanned, month)
+            month_results = load_by_kind(
+                {kind: by_kind.get(kind, []) for kind in selected},
+                config=config,
+                var_dir=var_dir,
+                pool=pool,
+            )
+            for kind in selected:
+                _log_month(context, kind, month, month_results[kind])
+                results[kind].extend(month_results[kind])
+            refused += [(month, result) for result in newest_refused(month_results)]
+            context.log.info(f"progress: {month:%Y-%m} reports loaded")
     stale_kinds = {result.kind for _, result in refused}
     for kind in selected:
         if kind not in stale_kinds:
