@@ -164,9 +164,21 @@ class _Column:
         self.seen: dict[str, str | None] = {}
         self.refused: set[str] = set()
 
-    def apply(self, pa: Any, pc: Any, encoded: Any) -> tuple[Any, Any]:
+    @property
+    def digits_as_they_are(self) -> bool:
+        """Whether a cell of ASCII digits alone parses without Python (ids, accounts)."""
+        return self.account_width is not None or self.parse in DIGITS_AS_THEY_ARE
+
+    def apply(self, pa: Any, pc: Any, cells: Any, encoded: Any | None) -> tuple[Any, Any]:
         """The parsed column (null for blank) and a mask of the cells refused, from the
-        column's cells dictionary-encoded."""
+        column's cells and, unless they are all digits, the cells dictionary-encoded."""
+        if encoded is None:  # every cell ASCII digits: an id as it is, an account padded
+            width = self.account_width
+            if not width:
+                return cells, None
+            if pc.max(pc.utf8_length(cells)).as_py() <= width:
+                return pc.utf8_lpad(cells, width, "0"), None
+            encoded = pc.dictionary_encode(cells)  # too long: refused below, one by one
         distinct = encoded.dictionary
         fast = None
         if self.account_width is not None:
@@ -265,6 +277,7 @@ def read_body(
         for name, _, parser, _ in reader.plan
     }
     sources = {name: cols[0].index for name, cols, _, _ in reader.plan}
+    digit_sources = {sources[name] for name, column in columns.items() if column.digits_as_they_are}
     footer = _FooterTest(is_footer)
     account_index = reader.account.index
     minutes_name = reader.minutes_column if reader.minutes_column in sources else None
@@ -276,18 +289,27 @@ def read_body(
     for batch in _batches(pa, pa_csv, reader.grid.delimited, body):
         count = batch.num_rows
         cells = batch.columns
-        encoded = [pc.dictionary_encode(column) for column in cells]
+        # Id and account columns mostly hold a distinct number per row: when every cell is
+        # digits they are taken as they are, without the cost of encoding them.
+        encoded = [
+            None
+            if position in digit_sources and _all_digits(pc, column)
+            else pc.dictionary_encode(column)
+            for position, column in enumerate(cells)
+        ]
         odd, filled_count, first_cells = _row_shape(pa, pc, cells, encoded)
         account = encoded[account_index]
-        digits = pc.take(pc.match_substring_regex(account.dictionary, _DIGITS), account.indices)
-        odd = pc.or_(odd, pc.invert(digits))
+        if account is not None:
+            digits = pc.match_substring_regex(account.dictionary, _DIGITS)
+            odd = pc.or_(odd, pc.invert(pc.take(digits, account.indices)))
         odd = pc.or_(odd, pc.less(filled_count, 2))
         maybe_footer = pc.invert(pc.match_substring_regex(first_cells, _FOOTER_START))
         if pc.any(maybe_footer).as_py():
             odd = pc.or_(odd, footer.apply(pa, pc, first_cells))
         parsed = {}
         for name, column in columns.items():
-            parsed[name], refused = column.apply(pa, pc, encoded[sources[name]])
+            source = sources[name]
+            parsed[name], refused = column.apply(pa, pc, cells[source], encoded[source])
             if refused is not None:
                 odd = pc.or_(odd, refused)
         if required is not None:
@@ -368,16 +390,19 @@ def _row_shape(pa: Any, pc: Any, cells: list, encoded: list) -> tuple[Any, Any, 
     uncertain = None
     filled_count = None
     filled_columns = []
-    for column in encoded:
-        distinct = column.dictionary
-        filled_d = pc.match_substring_regex(distinct, _PRINTABLE)
-        blank_d = pc.match_substring_regex(distinct, _ASCII_BLANK)
-        unsure_d = pc.invert(pc.or_(filled_d, blank_d))
-        filled = pc.take(filled_d, column.indices)
+    for raw, column in zip(cells, encoded, strict=True):
+        if column is None:  # all digits: every cell filled (a cell is never null)
+            filled = pc.is_valid(raw)
+        else:
+            distinct = column.dictionary
+            filled_d = pc.match_substring_regex(distinct, _PRINTABLE)
+            blank_d = pc.match_substring_regex(distinct, _ASCII_BLANK)
+            unsure_d = pc.invert(pc.or_(filled_d, blank_d))
+            filled = pc.take(filled_d, column.indices)
+            if pc.any(unsure_d).as_py():
+                unsure = pc.take(unsure_d, column.indices)
+                uncertain = unsure if uncertain is None else pc.or_(uncertain, unsure)
         filled_columns.append(filled)
-        if pc.any(unsure_d).as_py():
-            unsure = pc.take(unsure_d, column.indices)
-            uncertain = unsure if uncertain is None else pc.or_(uncertain, unsure)
         as_int = pc.cast(filled, pa.int8())
         filled_count = as_int if filled_count is None else pc.add(filled_count, as_int)
     if uncertain is None:
@@ -391,6 +416,10 @@ def _row_shape(pa: Any, pc: Any, cells: list, encoded: list) -> tuple[Any, Any, 
             break
     # A row with nothing filled has no first cell: the empty text is not a footer.
     return uncertain, filled_count, pc.fill_null(first_cells, "0")
+
+
+def _all_digits(pc: Any, cells: Any) -> bool:
+    return pc.all(pc.match_substring_regex(cells, _DIGITS)).as_py()
 
 
 def _count_months(pc: Any, dates: Any, months: Counter) -> None:
