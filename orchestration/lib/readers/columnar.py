@@ -10,9 +10,14 @@ row (a footer, a group or repeated header row, a value the clerk must hear about
 `_SheetReader` in row order, so skipped rows, rejections and their messages are the row
 reader's own. `tests/unit/test_columnar_reader.py` holds the two paths to the same rows.
 
-A file whose body is not one plain table (a quoted line break above the header, a line of
-another width between header and footer, a text codec other than UTF-8) raises `NotPlainTable`
-once any of its rows may have gone out, and the caller reads it again with the row reader.
+A file whose top or end is not plain (a codec other than UTF-8, a quoted line break above the
+header, a byte-order mark opening the first row, a footer longer than the window looked at) is
+left to the row reader from the start. One whose body turns out not to be one plain table (a
+line of another width between header and footer) raises `NotPlainTable` once some of its rows
+may have gone out, and the caller reads it again with the row reader.
+
+Known difference: Python's csv module refuses a cell over 131,072 characters, which Arrow reads;
+such a cell in a streamed file's body fails the row reader but loads here.
 """
 
 from __future__ import annotations
