@@ -32,12 +32,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestration.lib.readers import values
 from orchestration.lib.readers.contract import DIGITS_AS_THEY_ARE
 from orchestration.lib.readers.sources import DelimitedText, Grid
 
 if TYPE_CHECKING:
-    from orchestration.lib.readers.report import _SheetReader
+    from orchestration.lib.readers.report import _ColumnParser, _SheetReader
 
 # Arrow reads this many bytes of the body at a time: about 60,000 telephone-encounter rows,
 # enough to amortise each block's per-column work, small enough to keep memory flat.
@@ -161,18 +160,17 @@ class _SpanReader(io.RawIOBase):
 
 
 class _Column:
-    """One canonical column's parse over a block's cells, once per distinct cell."""
+    """One canonical column's parse over a block's cells, once per distinct cell, through the
+    row reader's own `_ColumnParser` (its parse and what it remembers)."""
 
-    def __init__(self, parse: Callable[[object], str | None], account_width: int | None):
-        self.parse = parse
+    def __init__(self, parser: _ColumnParser, account_width: int | None):
+        self.parser = parser
         self.account_width = account_width
-        self.seen: dict[str, str | None] = {}
-        self.refused: set[str] = set()
 
     @property
     def digits_as_they_are(self) -> bool:
         """Whether a cell of ASCII digits alone parses without Python (ids, accounts)."""
-        return self.account_width is not None or self.parse in DIGITS_AS_THEY_ARE
+        return self.account_width is not None or self.parser.parse in DIGITS_AS_THEY_ARE
 
     def apply(self, pa: Any, pc: Any, cells: Any, encoded: Any | None) -> tuple[Any, Any]:
         """The parsed column (null for blank) and a mask of the cells refused, from the
@@ -184,44 +182,7 @@ class _Column:
             if pc.max(pc.utf8_length(cells)).as_py() <= width:
                 return pc.utf8_lpad(cells, width, "0"), None
             encoded = pc.dictionary_encode(cells)  # too long: refused below, one by one
-        distinct = encoded.dictionary
-        fast = None
-        if self.account_width is not None:
-            fast = pc.and_(
-                pc.match_substring_regex(distinct, _DIGITS),
-                pc.less_equal(pc.utf8_length(distinct), self.account_width or (1 << 30)),
-            )
-            fast_value = pc.utf8_lpad(distinct, self.account_width, "0")
-        elif self.parse in DIGITS_AS_THEY_ARE:
-            fast = pc.match_substring_regex(distinct, _DIGITS)
-            fast_value = distinct
-        if fast is not None and pc.all(fast).as_py():
-            return pc.take(fast_value, encoded.indices), None
-        texts = distinct.to_pylist()
-        flags = fast.to_pylist() if fast is not None else [False] * len(texts)
-        parsed: list[str | None] = []
-        refused: list[bool] = []
-        seen, refused_seen = self.seen, self.refused
-        fast_texts = fast_value.to_pylist() if fast is not None else None
-        for position, text in enumerate(texts):
-            if flags[position]:
-                parsed.append(fast_texts[position])
-                refused.append(False)
-                continue
-            if text in seen:
-                parsed.append(seen[text])
-                refused.append(text in refused_seen)
-                continue
-            try:
-                value, bad = self.parse(text), False
-            except values.ValueProblem:
-                value, bad = None, True
-            if len(seen) < _REMEMBERED_VALUES:
-                seen[text] = value
-                if bad:
-                    refused_seen.add(text)
-            parsed.append(value)
-            refused.append(bad)
+        parsed, refused = self.parser.distinct(tuple(encoded.dictionary.to_pylist()))
         mapped = pc.take(pa.array(parsed, pa.string()), encoded.indices)
         if not any(refused):
             return mapped, None
@@ -278,7 +239,7 @@ def read_body(
 
     spec = reader.spec
     columns = {
-        name: _Column(parser.parse, spec.account_width if name == "patient_acct_no" else None)
+        name: _Column(parser, spec.account_width if name == "patient_acct_no" else None)
         for name, _, parser, _ in reader.plan
     }
     sources = {name: cols[0].index for name, cols, _, _ in reader.plan}

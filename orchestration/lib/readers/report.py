@@ -359,6 +359,15 @@ class _ColumnParser:
             table = new
         return list(map(table.__getitem__, keys)), any_refused
 
+    def distinct(self, texts: tuple[str, ...]) -> tuple[list[str | None], list[bool]]:
+        """The parse of each of a column's distinct text cells (None where refused), and
+        which were refused: the columnar reader's view of `column`."""
+        parsed, any_refused = self.column(texts)
+        if not any_refused:
+            return parsed, [False] * len(parsed)
+        refused = [value.__class__ is _Refused for value in parsed]
+        return [None if bad else value for value, bad in zip(parsed, refused, strict=True)], refused
+
 
 class _SheetReader:
     """Turns the data rows under one header into raw rows, counting what it leaves out."""
