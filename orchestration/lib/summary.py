@@ -111,11 +111,14 @@ def month_summary(conn: psycopg.Connection, month: date) -> MonthSummary:
         (month,),
     ).fetchone()
     for kind, column in ENTRY_DATE_COLUMNS.items():
+        # A load's rows carry its month: filtered on it, the month's rows are read through the
+        # (service_month, load_id) index, where a filter on the load log alone read every
+        # month's rows (8 s for the telephone encounters beside 24 months of history).
         (outside,) = conn.execute(
             f"select count(*) from raw.{kind} r join raw.file_loads l using (load_id) "
-            f"where l.status = 'current' and l.service_month = %s and r.{column} is not null "
-            f"and left(r.{column}, 7) <> to_char(%s::date, 'YYYY-MM')",
-            (month, month),
+            f"where l.status = 'current' and l.service_month = %s and r.service_month = %s "
+            f"and r.{column} is not null and left(r.{column}, 7) <> to_char(%s::date, 'YYYY-MM')",
+            (month, month, month),
         ).fetchone()
         if outside:
             summary.rows_outside_month[kind] = int(outside)
