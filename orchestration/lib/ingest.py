@@ -284,6 +284,8 @@ def ingest_pool(workers: int = INGEST_WORKERS) -> Iterator[ProcessPoolExecutor |
 
 def _warm_up() -> None:
     """A worker's imports, done before its first file arrives."""
+    # pyarrow imports pandas the first time it builds an array from a list (0.2 s).
+    import pandas  # noqa: F401
     import pyarrow.compute  # noqa: F401
     import pyarrow.csv  # noqa: F401
 
@@ -543,7 +545,11 @@ def _write_load_once(
             )
             older = [row[0] for row in cursor.fetchall()]
             if older:
-                cursor.execute(f"delete from raw.{kind} where load_id = any(%s)", (older,))
+                # The month narrows the delete to its rows' index range, not every month's rows.
+                cursor.execute(
+                    f"delete from raw.{kind} where service_month = %s and load_id = any(%s)",
+                    (month, older),
+                )
                 cursor.execute("delete from raw.rejected_rows where load_id = any(%s)", (older,))
                 log.info("%s %s: superseded %d earlier load(s)", kind, f"{month:%Y-%m}", len(older))
             cursor.execute(

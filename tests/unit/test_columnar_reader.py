@@ -8,6 +8,7 @@ reader must have taken the rows it is meant to take, so the comparison is never 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -220,3 +221,59 @@ def test_a_long_tail_cut_inside_a_character_is_read_row_by_row(tmp_path):
     path.write_bytes(data)
     result = assert_same(path, "telephone_encounters", columnar_rows=0)
     assert result["counts"][:3] == (20, 0, 4001)
+
+
+def test_identifiers_with_letters_are_taken_as_they_are(tmp_path, monkeypatch):
+    """The vendor's ids (`MDR-0000007`) skip the per-value parse; a block holding one the
+    parser would change (`12.0` loses its `.0`, `'MDR-8` its apostrophe, ` MDR-9 ` its
+    spaces) goes through it, with the same result as the row reader."""
+    from orchestration.lib.readers.report import _ColumnParser
+
+    parsed_by_value: list[str] = []
+    distinct = _ColumnParser.distinct
+
+    def spy(self, texts):
+        parsed_by_value.extend(text for text in texts if "MDR" in text)
+        return distinct(self, texts)
+
+    monkeypatch.setattr(_ColumnParser, "distinct", spy)
+    header = (
+        "MDR ID,Patient Acct No,Patient Name,DOB,Service Month,Total Minutes,Care Manager,"
+        "Credential,Billing Provider,CPT Codes,CCM Consent Date,Complex CCM\n"
+    )
+    title = "MDR Monthly Vendor Report\nReport Period: 03/01/2025 - 03/31/2025\n\n"
+
+    def line(number: int, vendor_id: str) -> str:
+        return (
+            f'{vendor_id},{10000000 + number},"DOE, JANE",08/02/1940,2025-03,{number % 40},'
+            f'"Lindqvist, Marta",RN,"Abernathy, Gerald NP",99490,01/19/2022,N\n'
+        )
+
+    plain = "".join(line(n, f"MDR-{n:07d}") for n in range(50))
+    path = tmp_path / "MDR_vendor_monthly_202503.csv"
+    path.write_text(title + header + plain + "\nCount: 50\n", encoding="utf-8")
+    result = assert_same(path, "vendor_billing", columnar_rows=50)
+    assert [row[2] for row in result["rows"]][:2] == ["MDR-0000000", "MDR-0000001"]
+    assert parsed_by_value == []  # the columnar reader parsed no id one by one
+
+    for odd, parsed in (("12.0", "12"), ("'MDR-8", "MDR-8"), (" MDR-9 ", "MDR-9")):
+        path.write_text(title + header + plain + line(50, odd) + "\nCount: 51\n")
+        result = assert_same(path, "vendor_billing", columnar_rows=51)
+        assert result["rows"][-1][2] == parsed
+    assert "MDR-0000000" in parsed_by_value
+
+
+@pytest.mark.parametrize("letter", sorted("0123456789ABDFHIJKLMOQUVWXYZabdfhijklmoquvwxyz"))
+def test_a_first_cell_the_footer_test_skips_never_opens_a_footer(letter):
+    from orchestration.lib.readers.columnar import _FOOTER_START
+    from orchestration.lib.readers.report import opens_footer
+
+    assert re.match(_FOOTER_START, letter)
+    # Each footer word of report._FOOTER with its first letter replaced by this one.
+    words = [
+        "rand total", "ub-total", "otals", "ount: 9", "ecord count", "ecords: 9", "umber of",
+        "age 2 of 9", "eport generated", "enerated on", "rinted by", "un at", "nd of report",
+        "**",
+    ]  # fmt: skip
+    assert not any(opens_footer(letter + word) for word in words)
+    assert not re.match(_FOOTER_START, "T") and opens_footer("Total 9")

@@ -32,6 +32,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orchestration.lib.readers import values
 from orchestration.lib.readers.contract import DIGITS_AS_THEY_ARE
 from orchestration.lib.readers.sources import DelimitedText, Grid
 
@@ -52,7 +53,13 @@ _REMEMBERED_VALUES = 1 << 18
 _PRINTABLE = "[!-~]"
 _ASCII_BLANK = "^[ \t\n\r\x0b\x0c]*$"
 _DIGITS = "^[0-9]+$"
-_FOOTER_START = "^[0-9]"  # a first cell starting with a digit is never a footer
+# What `values.parse_identifier` returns as it stands: printable ASCII without a space, a dot
+# (`12345.0` loses its `.0`) or an apostrophe (Excel's text mark): `MDR-0001234`.
+_PLAIN_IDENTIFIER = r"^[!-&(-\-/-~]+$"
+# A first cell starting with a digit or with a letter no footer word starts with (see
+# `report._FOOTER`: grand, sub, total, count, record, number, page, report, generated,
+# printed, run, end, ***) is never a footer, and skips the footer test.
+_FOOTER_START = "^[0-9ABDFHIJKLMOQUVWXYZabdfhijklmoquvwxyz]"
 
 
 class NotPlainTable(Exception):
@@ -168,14 +175,20 @@ class _Column:
         self.account_width = account_width
 
     @property
-    def digits_as_they_are(self) -> bool:
-        """Whether a cell of ASCII digits alone parses without Python (ids, accounts)."""
-        return self.account_width is not None or self.parser.parse in DIGITS_AS_THEY_ARE
+    def as_they_are(self) -> str | None:
+        """The cells that parse without Python, as a pattern: ASCII digits for accounts and
+        ids, printable ASCII for an identifier that may hold letters; None for other columns."""
+        if self.parser.parse is values.parse_identifier:
+            return _PLAIN_IDENTIFIER
+        if self.account_width is not None or self.parser.parse in DIGITS_AS_THEY_ARE:
+            return _DIGITS
+        return None
 
     def apply(self, pa: Any, pc: Any, cells: Any, encoded: Any | None) -> tuple[Any, Any]:
         """The parsed column (null for blank) and a mask of the cells refused, from the
-        column's cells and, unless they are all digits, the cells dictionary-encoded."""
-        if encoded is None:  # every cell ASCII digits: an id as it is, an account padded
+        column's cells and, unless they all match `as_they_are`, the cells
+        dictionary-encoded."""
+        if encoded is None:  # every cell as it is: an id kept, an account padded
             width = self.account_width
             if not width:
                 return cells, None
@@ -243,7 +256,11 @@ def read_body(
         for name, _, parser, _ in reader.plan
     }
     sources = {name: cols[0].index for name, cols, _, _ in reader.plan}
-    digit_sources = {sources[name] for name, column in columns.items() if column.digits_as_they_are}
+    plain_sources = {
+        sources[name]: column.as_they_are
+        for name, column in columns.items()
+        if column.as_they_are is not None
+    }
     footer = _FooterTest(is_footer)
     account_index = reader.account.index
     minutes_name = reader.minutes_column if reader.minutes_column in sources else None
@@ -255,11 +272,11 @@ def read_body(
     for batch in _batches(pa, pa_csv, reader.grid.delimited, body):
         count = batch.num_rows
         cells = batch.columns
-        # Id and account columns mostly hold a distinct number per row: when every cell is
-        # digits they are taken as they are, without the cost of encoding them.
+        # Id and account columns mostly hold a distinct value per row: when every cell is
+        # one the parser keeps as it is, they are taken so, without the cost of encoding them.
         encoded = [
             None
-            if position in digit_sources and _all_digits(pc, column)
+            if position in plain_sources and _all_match(pc, column, plain_sources[position])
             else pc.dictionary_encode(column)
             for position, column in enumerate(cells)
         ]
@@ -357,7 +374,7 @@ def _row_shape(pa: Any, pc: Any, cells: list, encoded: list) -> tuple[Any, Any, 
     filled_count = None
     filled_columns = []
     for raw, column in zip(cells, encoded, strict=True):
-        if column is None:  # all digits: every cell filled (a cell is never null)
+        if column is None:  # all as they are: every cell filled (a cell is never null)
             filled = pc.is_valid(raw)
         else:
             distinct = column.dictionary
@@ -384,8 +401,8 @@ def _row_shape(pa: Any, pc: Any, cells: list, encoded: list) -> tuple[Any, Any, 
     return uncertain, filled_count, pc.fill_null(first_cells, "0")
 
 
-def _all_digits(pc: Any, cells: Any) -> bool:
-    return pc.all(pc.match_substring_regex(cells, _DIGITS)).as_py()
+def _all_match(pc: Any, cells: Any, pattern: str) -> bool:
+    return pc.all(pc.match_substring_regex(cells, pattern)).as_py()
 
 
 def _count_months(pc: Any, dates: Any, months: Counter) -> None:
