@@ -31,7 +31,12 @@ import psycopg
 from psycopg.copy import QueuedLibpqWriter
 
 from orchestration.lib import warehouse
-from orchestration.lib.raw_tables import KIND_COLUMNS, LINEAGE_COLUMNS, raw_schema_ddl
+from orchestration.lib.raw_tables import (
+    KIND_COLUMNS,
+    LINEAGE_COLUMNS,
+    month_index,
+    raw_schema_ddl,
+)
 from orchestration.lib.readers import (
     Identity,
     KindSpec,
@@ -556,9 +561,13 @@ def _write_load_once(
                 "update raw.file_loads set status = 'current' where load_id = %s", (load_id,)
             )
     # The month's build follows at once, before autovacuum would notice a million new rows;
-    # fresh statistics keep the planner from sizing the month's joins for an empty table.
+    # fresh statistics keep the planner from sizing the month's joins for an empty table, and
+    # the new block ranges summarised keep every other month's reads from scanning them.
     with conn.transaction():
         conn.execute(f"analyze raw.file_loads, raw.{kind}")
+        conn.execute(
+            "select brin_summarize_new_values(%s::regclass)", (f"raw.{month_index(kind)}",)
+        )
     return load_id, parsed, outside
 
 

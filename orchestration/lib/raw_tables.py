@@ -147,6 +147,11 @@ create table if not exists raw.{kind} (
 """
 
 
+def month_index(kind: str) -> str:
+    """The index that finds a month's (or a load's) rows of `raw.<kind>`."""
+    return f"{kind}_month_load_brin"
+
+
 def raw_schema_ddl() -> list[str]:
     """Statements that create the raw schema; each is idempotent."""
     statements = [
@@ -160,8 +165,15 @@ def raw_schema_ddl() -> list[str]:
         statements.append(kind_table_ddl(kind))
         # A warehouse created before the key was dropped (see kind_table_ddl).
         statements.append(f"alter table raw.{kind} drop constraint if exists {kind}_load_id_fkey")
+        # A load appends its rows together, so an index of block ranges finds a month (or a
+        # load) as the b-tree on (service_month, load_id) did, without the b-tree's cost per row
+        # loaded (0.57 s of a million-row load). Minmax-multi keeps a range holding two months
+        # (rows loaded into space a superseded load left) matching those two months alone. New
+        # ranges are summarised after each load (ingest._write_load_once).
+        statements.append(f"drop index if exists raw.{kind}_month_load_idx")
         statements.append(
-            f"create index if not exists {kind}_month_load_idx "
-            f"on raw.{kind} (service_month, load_id)"
+            f"create index if not exists {month_index(kind)} on raw.{kind} using brin "
+            "(service_month date_minmax_multi_ops, load_id int8_minmax_multi_ops) "
+            "with (autosummarize = on)"
         )
     return statements

@@ -490,6 +490,41 @@ def test_a_large_export_streams_into_raw_as_the_whole_file_reads(conn, tmp_path,
     assert (loaded[7][name], loaded[8][name]) == ("PEÑA, JOSÉ", "BACK\\SLASH, AL")
 
 
+def test_a_load_leaves_its_month_index_summarised(conn, tmp_path, var_dir):
+    """The month index is a BRIN: the ranges a load wrote are summarised before the month's
+    checks and build read it, or every month's reads would scan them."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    lines = [f'{10000 + n},"PATIENT, NUMBER {n}",{n % 90},RN' for n in range(30_000)]
+    path = drop / "MDR_vendor_202503.csv"
+    path.write_text(VENDOR_HEADER + "\n".join(lines) + "\n")
+    assert load_file(conn, dropped(path, drop), var_dir=var_dir).rows_loaded == 30_000
+    (pages,) = conn.execute(
+        "select relpages from pg_class where oid = 'raw.vendor_billing'::regclass"
+    ).fetchone()
+    assert pages > 128  # more than one block range
+    (unsummarised,) = conn.execute(
+        "select brin_summarize_new_values('raw.vendor_billing_month_load_brin'::regclass)"
+    ).fetchone()
+    assert unsummarised == 0
+
+
+def test_the_schema_set_up_replaces_the_month_btree_of_an_older_warehouse(conn):
+    conn.execute("drop index raw.exclusions_month_load_brin")
+    conn.execute(
+        "create index exclusions_month_load_idx on raw.exclusions (service_month, load_id)"
+    )
+
+    warehouse.ensure_schemas()
+
+    indexes = conn.execute(
+        "select indexname, indexdef from pg_indexes where schemaname = 'raw' "
+        "and tablename = 'exclusions'"
+    ).fetchall()
+    assert [name for name, _ in indexes] == ["exclusions_month_load_brin"]
+    assert "USING brin" in indexes[0][1]
+
+
 def test_a_text_report_that_is_not_one_plain_table_loads_row_by_row(
     conn, tmp_path, var_dir, caplog
 ):

@@ -20,8 +20,6 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from xml.etree.ElementTree import Element, iterparse
 
-from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
-
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PACKAGE_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -82,6 +80,10 @@ class _Workbook:
         """Indexes of the cell formats that show a number as a date or a time."""
         if "xl/styles.xml" not in self.archive.namelist():
             return set()
+        # Imported here: it costs a tenth of a second, and every load worker imports this
+        # module without ever classifying a workbook.
+        from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+
         styles = self._tree("xl/styles.xml")
         codes = dict(BUILTIN_FORMATS)
         formats = styles.find(f"{_MAIN}numFmts")
