@@ -547,3 +547,22 @@ def test_an_unreadable_file_keeps_the_kind_and_month_its_name_gives(tmp_path):
         "MDR vendor 2025-04.pdf": Identity("vendor_billing", None, problem),  # names disagree
         "scan.pdf": Identity(None, date(2025, 3, 1), problem),
     }
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        # Text, dates and blanks are their own dictionary keys: a date never equals a datetime.
+        (date(2025, 3, 1), datetime(2025, 3, 1), "2025-03-01", None, date(2025, 3, 1)),
+        # Numbers are not: 1, 1.0 and True are equal keys but cells of different types.
+        (1, 1.0, True, "1", None, 1.0),
+    ],
+)
+def test_a_column_parses_each_cell_as_its_own_type(cells):
+    from orchestration.lib.readers.report import _ColumnParser
+
+    def typed(value: object) -> str:
+        return f"{type(value).__name__}:{value}"
+
+    parsed, refused = _ColumnParser(typed).column(cells)
+    assert (parsed, refused) == ([typed(cell) for cell in cells], False)

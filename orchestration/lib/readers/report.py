@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from functools import partial
 from itertools import repeat
 from operator import ne
@@ -276,13 +276,19 @@ class _Refused(str):
     """A cell's parse that raised ValueProblem: the message, told apart from a parsed value."""
 
 
-def _cell_keys(cells: tuple[object, ...]) -> list[object] | tuple[object, ...]:
-    """Dictionary keys for cells: text as it is, other cells with their type.
+# Cells of these types equal only cells of their own type (a date never equals a datetime),
+# so they are their own dictionary keys. Numbers are not: 1, 1.0 and True are equal keys but
+# not equal cells.
+_OWN_KEYS = frozenset({str, date, datetime, time, timedelta, type(None)})
+# A data row's first cell or account number as a workbook holds it.
+_NUMBERS = (int, float)
 
-    1, 1.0 and True are equal keys but not equal cells; text never equals a non-text key.
-    """
-    if set(map(type, cells)) == {str}:
-        return cells  # a text export's column: the cells are their own keys
+
+def _cell_keys(cells: tuple[object, ...]) -> list[object] | tuple[object, ...]:
+    """Dictionary keys for cells: the cells themselves, or each with its type where the column
+    holds a number; a key of the second form is the one tuple (cells are never tuples)."""
+    if set(map(type, cells)) <= _OWN_KEYS:
+        return cells  # text, dates and blanks: the cells are their own keys
     return [v if v.__class__ is str else (v.__class__, v) for v in cells]
 
 
@@ -332,8 +338,7 @@ class _ColumnParser:
 
     def _parsed(self, key: object) -> str | None:
         try:
-            # A text file's short row is padded with None, its own key there.
-            return self.parse(key if key.__class__ is str or key is None else key[1])
+            return self.parse(key[1] if key.__class__ is tuple else key)
         except values.ValueProblem as exc:
             return _Refused(str(exc))
 
@@ -453,20 +458,30 @@ class _SheetReader:
         numbers: list[int] = []
         block: list[list[object]] = []
         width = self.width
+        account = self.account.index
         if rows is None:
             rows = self.grid.rows_from(self.header.row + 1)
         for index, row in rows:
-            first, several = _first_filled(row)
-            if first is None:
-                continue
-            if first.__class__ is str and opens_footer(first):
-                if re.match(r"\s*grand\s*total", first, re.I):
-                    self._note_grand_total(row)
-                self.out.rows_skipped += 1
-                continue
-            if not several or self._is_repeated_header(row):
-                self.out.rows_skipped += 1  # a group row (provider alone) or a page's header
-                continue
+            # The usual data row, its first cell a number or text opening with a digit and
+            # its account number digits, passes every check below (a digit opens no footer,
+            # the account is a second filled cell and no header label), so it skips them.
+            head = row[0] if row else None
+            cell = row[account] if 0 < account < len(row) else None
+            if not (
+                ((head.__class__ is str and head[:1].isdigit()) or head.__class__ in _NUMBERS)
+                and ((cell.__class__ is str and cell.isdigit()) or cell.__class__ in _NUMBERS)
+            ):
+                first, several = _first_filled(row)
+                if first is None:
+                    continue
+                if first.__class__ is str and opens_footer(first):
+                    if re.match(r"\s*grand\s*total", first, re.I):
+                        self._note_grand_total(row)
+                    self.out.rows_skipped += 1
+                    continue
+                if not several or self._is_repeated_header(row):
+                    self.out.rows_skipped += 1  # a group row (provider alone) or page header
+                    continue
             numbers.append(index + 1)
             block.append(row if len(row) >= width else row + [None] * (width - len(row)))
             if len(block) == _BLOCK_ROWS:
