@@ -313,14 +313,19 @@ def load_history(url: str, months: int) -> float:
                     """
                     insert into raw.file_loads
                         (report_kind, service_month, source_file, file_name, file_sha256,
-                         file_bytes, rows_loaded, rows_rejected, rows_skipped, status, notes)
-                    select report_kind, (service_month - make_interval(months => %s))::date,
-                        source_file, file_name, file_sha256 || '-h' || %s, file_bytes,
-                        rows_loaded, rows_rejected, rows_skipped, 'current', 'bench history'
-                    from raw.file_loads where load_id = %s
+                         file_bytes, rows_loaded, rows_rejected, rows_skipped, status, notes,
+                         entry_months)
+                    select report_kind, (service_month - make_interval(months => %(back)s))::date,
+                        source_file, file_name, file_sha256 || '-h' || %(back)s, file_bytes,
+                        rows_loaded, rows_rejected, rows_skipped, 'current', 'bench history',
+                        case when entry_months is not null then array(
+                            select (entry_month - make_interval(months => %(back)s))::date
+                            from unnest(entry_months) as entry_month
+                        ) end
+                    from raw.file_loads where load_id = %(load)s
                     returning load_id
                     """,
-                    (back, back, load_id),
+                    {"back": back, "load": load_id},
                 ).fetchone()
                 conn.execute(
                     "insert into history_loads values (%s, %s, %s)", (load_id, back, new_load)

@@ -527,7 +527,8 @@ def _write_load_once(
             cursor.execute(
                 """
                 update raw.file_loads
-                set rows_loaded = %s, rows_rejected = %s, rows_skipped = %s, notes = %s
+                set rows_loaded = %s, rows_rejected = %s, rows_skipped = %s, notes = %s,
+                    entry_months = %s
                 where load_id = %s
                 """,
                 (
@@ -535,6 +536,7 @@ def _write_load_once(
                     parsed.rows_rejected,
                     parsed.rows_skipped,
                     _load_notes(parsed, spec.account_width, month, outside),
+                    sorted(parsed.row_months) if kind in ENTRY_DATE_COLUMNS else None,
                     load_id,
                 ),
             )

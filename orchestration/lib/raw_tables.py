@@ -160,6 +160,10 @@ def raw_schema_ddl() -> list[str]:
         _REJECTED_ROWS_DDL,
         # A warehouse created before rejected rows kept the row's account number.
         "alter table raw.rejected_rows add column if not exists patient_acct_no text",
+        # The months a load's time entries are dated in (R9.7), first days, for the kinds whose
+        # rows carry an entry date: a neighbouring month's build reads the load only when its
+        # own month is among them (dbt macro `window_file_months`). Null before it was kept.
+        "alter table raw.file_loads add column if not exists entry_months date[]",
     ]
     for kind in REPORT_KINDS:
         statements.append(kind_table_ddl(kind))

@@ -458,3 +458,45 @@ def test_rerunning_a_month_replaces_it_and_keeps_other_months(seeded, tmp_path):
             "select count(*) from marts_build.ccm_month_summary where service_month = '2021-01-01'"
         ).fetchone()
     assert summaries == 1
+
+
+@pytest.mark.parametrize(
+    ("october_entry_months", "expected"),
+    [
+        # The October report says it holds September entries: its late entry counts (R9.7).
+        (["2023-09-01", "2023-10-01"], [("00000190", "99490", 1, "2023-09-30", 25)]),
+        # A load made before entry months were kept says nothing: it is read all the same.
+        (None, [("00000190", "99490", 1, "2023-09-30", 25)]),
+        # It says it holds October entries only: September's build does not read it.
+        (["2023-10-01"], []),
+    ],
+)
+def test_a_neighbouring_report_is_read_for_the_entries_it_dates_in_the_month(
+    seeded, tmp_path, october_entry_months, expected
+):
+    """15 minutes on September's report and a late 10 dated 09-28 on October's."""
+    with warehouse.connect() as conn:
+        conn.execute(
+            "delete from raw.file_loads where service_month between %s and %s",
+            ("2023-09-01", "2023-10-01"),
+        )
+        _load_month(conn, "2023-09", {"00000190": {"phm": [("2023-09-12", 15)]}})
+        october = _new_load(conn, "practice_minutes", "2023-10")
+        late = {
+            "patient_acct_no": "00000190",
+            "activity_date": "2023-09-28",
+            "minutes": "10",
+            "staff_name": "DOE, JOHN",
+            "staff_role": "RN",
+            "activity": "late",
+            "program": "CCM",
+        }
+        _insert(conn, "practice_minutes", october, "2023-10", [late])
+        conn.execute(
+            "update raw.file_loads set entry_months = %s::date[] where load_id = %s",
+            (october_entry_months, october),
+        )
+
+    _build("2023-09", tmp_path)
+
+    assert _billing("2023-09") == expected

@@ -422,8 +422,10 @@ def test_rows_dated_in_another_month_are_counted_on_the_load_and_in_the_summary(
     summary = month_summary(conn, MARCH)
 
     assert (result.status, result.rows_loaded, result.rows_outside_month) == ("current", 5, 3)
-    (notes,) = conn.execute("select notes from raw.file_loads").fetchone()
+    notes, entry_months = conn.execute("select notes, entry_months from raw.file_loads").fetchone()
     assert "3 rows dated outside 2025-03, not billed in it (R9.7)" in notes
+    # What a neighbouring month's build reads the load for (dbt macro window_file_months).
+    assert entry_months == [date(2025, 2, 1), MARCH, date(2025, 4, 1)]
     assert rows_in(conn, "practice_minutes") == 5  # counted, not dropped
     assert conn.execute("select source_row, reason from raw.rejected_rows").fetchall() == [
         (8, "minutes missing")

@@ -1,8 +1,7 @@
--- Files of the neighbouring months are read too, because an entry counts in the month of its
--- own date (R9.7) whichever month's report carried it; older files are not scanned, so the
--- cost of a month stays flat as history grows.
-{% set window_start -%} ({{ month_start() }} - interval '1 month')::date {%- endset %}
-{% set window_end -%} ({{ month_start() }} + interval '1 month')::date {%- endset %}
+-- Files of the neighbouring months are read too where they hold entries dated in this month,
+-- because an entry counts in the month of its own date (R9.7) whichever month's report carried
+-- it (macro window_file_months); older files are not scanned, so the cost of a month stays flat
+-- as history grows.
 
 with
 
@@ -32,7 +31,7 @@ practice as (
         cast(null as text) as billed_code,
         cast(null as text) as icd_codes
     from {{ ref('stg_ecw__practice_minutes') }}
-    where service_month between {{ window_start }} and {{ window_end }}
+    where service_month in ({{ window_file_months('practice_minutes') }})
 ),
 
 -- R5.2: a TE billed on its own (its reason names a virtual check-in or audio-only code from
@@ -49,7 +48,7 @@ telephone_rows as (
     from {{ ref('stg_ecw__telephone_encounters') }} as te
     inner join enabled_patients on te.patient_acct_no = enabled_patients.patient_acct_no
     where
-        te.service_month between {{ window_start }} and {{ window_end }}
+        te.service_month in ({{ window_file_months('telephone_encounters') }})
         and (
             te.encounter_date between {{ month_start() }} and {{ month_end() }}
             or te.service_month = {{ month_start() }}
@@ -116,7 +115,7 @@ vendor as (
         cast(null as text) as icd_codes
     from {{ ref('stg_vendor__monthly_report') }}
     where
-        service_month between {{ window_start }} and {{ window_end }}
+        service_month in ({{ window_file_months('vendor_billing') }})
         and coalesce(reported_month, service_month) = {{ month_start() }}
 ),
 

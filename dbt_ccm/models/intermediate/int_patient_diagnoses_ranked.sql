@@ -48,8 +48,7 @@ te_codes as (
         te.encounter_date between {{ month_start() }} and {{ month_end() }}
         -- A TE dated in the month is on its month's report or a neighbour's (R9.7); older
         -- files are not scanned, so the cost of a month stays flat as history grows.
-        and te.service_month between ({{ month_start() }} - interval '1 month')::date
-        and ({{ month_start() }} + interval '1 month')::date
+        and te.service_month in ({{ window_file_months('telephone_encounters') }})
         and te.patient_acct_no is not null
         and btrim(code.value) <> ''
     group by te.patient_acct_no, upper(btrim(code.value))

@@ -20,8 +20,7 @@ telephone as (
     from {{ ref('stg_ecw__telephone_encounters') }}
     where
         encounter_date between {{ month_start() }} and {{ month_end() }}
-        and service_month between ({{ month_start() }} - interval '1 month')::date
-        and ({{ month_start() }} + interval '1 month')::date
+        and service_month in ({{ window_file_months('telephone_encounters') }})
         and patient_acct_no is not null
 ),
 
