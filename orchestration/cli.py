@@ -111,6 +111,7 @@ def _quarantine_unplaced(unplaced) -> None:
 def command_run(args: argparse.Namespace) -> int:
     from orchestration.definitions import build_definitions
     from orchestration.lib import warehouse
+    from orchestration.lib.rebilling import stale_line, stale_months
     from orchestration.lib.summary import month_summary
 
     drop = Path(args.drop).expanduser().resolve()
@@ -143,17 +144,40 @@ def command_run(args: argparse.Namespace) -> int:
 
     defs = build_definitions(drop_path=str(drop), out_path=str(out))
     failed = []
-    for index, month in enumerate(months, start=1):
-        print(f"[{index}/{len(months)}] {month:%Y-%m}: ingest, build and test, publish, export …")
+
+    def run_one(month: date, step: str) -> None:
+        print(f"{step} {month:%Y-%m}: ingest, build and test, publish, export …")
         if not run_months(defs, [month], verbose=args.verbose):
             failed.append(month)
-            continue
+            return
         with warehouse.connect() as conn:
             summary = month_summary(conn, month)
         for line in summary.lines():
             print(line)
         print(f"  wrote {out / f'ccm_billing_{month:%Y-%m}.csv'} and .xlsx")
+
+    for index, month in enumerate(months, start=1):
+        run_one(month, f"[{index}/{len(months)}]")
+    # A later month's reports may carry entries dated in an earlier month of the drop (R9.7):
+    # that month is billed again, so the drop gives one result whatever order it loads in.
+    # Its own files are loaded already, so a second pass changes no other month.
+    with warehouse.connect() as conn:
+        again = [s for s in stale_months(conn) if s.service_month in months]
+    for stale in again:
+        if stale.service_month not in failed:
+            print(stale_line(stale).split(" (run")[0] + "; billing it again")
+            run_one(stale.service_month, "[again]")
+    _warn_stale_months()
     return 1 if failed else 0
+
+
+def _warn_stale_months() -> None:
+    from orchestration.lib import warehouse
+    from orchestration.lib.rebilling import stale_line, stale_months
+
+    with warehouse.connect() as conn:
+        for stale in stale_months(conn):
+            print(f"warning: {stale_line(stale)}", file=sys.stderr)
 
 
 def run_months(defs, months: list[date], *, verbose: bool = False) -> bool:
@@ -314,6 +338,7 @@ def command_backfill(args: argparse.Namespace) -> int:
             for line in month_summary(conn, month).lines():
                 print(line)
     print(f"  wrote ccm_billing_YYYY-MM.csv and .xlsx for each month into {out}")
+    _warn_stale_months()
     return 0
 
 
@@ -336,16 +361,12 @@ def command_watch(args: argparse.Namespace) -> int:
     """The sensor's tick, for deployments without the Dagster daemon (cron, a service)."""
     import time
 
-    from orchestration.definitions import build_definitions
     from orchestration.defs.ingest.watching import (
         WatchRefused,
         evaluate,
-        month_inbox_path,
+        rebill_requests,
         refuse_project_folders,
     )
-    from orchestration.lib import warehouse
-    from orchestration.lib.drop_watch import FAILED_RUN_TRIES, record_failed_run
-    from orchestration.lib.summary import month_summary
 
     drop_url = args.drop if "://" in args.drop else str(Path(args.drop).expanduser().resolve())
     if "://" not in drop_url and not Path(drop_url).is_dir():
@@ -375,34 +396,61 @@ def command_watch(args: argparse.Namespace) -> int:
                 "Nothing to run: no month has files it has not run with (a month runs once all "
                 "seven reports are in, or on its close day)."
             )
-        for request in evaluation.requests:
-            month = parse_month(request.month)
-            if request.missing_kinds:
-                missing = ", ".join(request.missing_kinds)
-                print(f"{request.month}: close day reached; missing {missing}")
-            print(f"{request.month}: running …", flush=True)
-            defs = build_definitions(
-                drop_path=str(month_inbox_path(request.month)), out_path=str(out)
-            )
-            if not run_months(defs, [month], verbose=args.verbose):
+        pending, failed = list(evaluation.requests), set()
+        while pending:
+            request = pending.pop(0)
+            if not _watch_run(request, evaluation.cursor, cursor_path, out, args.verbose):
                 status = 1
-                # Retried on the next ticks (a failure may pass), then left until a file changes.
-                if record_failed_run(evaluation.cursor, request.month, request.run_key):
-                    print(
-                        f"{request.month}: failed {FAILED_RUN_TRIES} times with the same files; "
-                        "not tried again until a corrected file is dropped "
-                        f"(or run `ccm run --month {request.month}`)"
-                    )
-                cursor_path.write_text(evaluation.cursor.dumps())
-                continue
-            evaluation.cursor.months[request.month]["requested"] = request.run_key
-            cursor_path.write_text(evaluation.cursor.dumps())
-            with warehouse.connect() as conn:
-                for line in month_summary(conn, month).lines():
-                    print(line)
+                failed.add(request.month)
+            if not pending:
+                # What this tick's runs changed in their neighbours is billed in the same tick
+                # (each change once: the cursor keeps the requests it has made).
+                pending = rebill_requests(evaluation.cursor, running=failed)
         if args.once:
             return status
         time.sleep(args.interval)
+
+
+def _watch_run(request, cursor, cursor_path: Path, out: Path, verbose: bool) -> bool:
+    """Run one month the watch asked for and record it in the cursor; True when it succeeded."""
+    from orchestration.definitions import build_definitions
+    from orchestration.defs.ingest.watching import month_inbox_path
+    from orchestration.lib import warehouse
+    from orchestration.lib.drop_watch import FAILED_RUN_TRIES, record_failed_run
+    from orchestration.lib.summary import month_summary
+
+    month = parse_month(request.month)
+    if request.missing_kinds:
+        print(f"{request.month}: close day reached; missing {', '.join(request.missing_kinds)}")
+    if request.rebill:
+        print(
+            f"{request.month}: billing again; a neighbouring month's report changed entries "
+            "dated in it …",
+            flush=True,
+        )
+    else:
+        print(f"{request.month}: running …", flush=True)
+    defs = build_definitions(drop_path=str(month_inbox_path(request.month)), out_path=str(out))
+    succeeded = run_months(defs, [month], verbose=verbose)
+    if request.rebill:
+        # Asked for once per change, failed or not: a failure has raised its alert, and every
+        # run names the month as needing billing again until a run of it succeeds.
+        cursor.months[request.month]["rebilled"] = request.run_key
+    elif succeeded:
+        cursor.months[request.month]["requested"] = request.run_key
+    # Retried on the next ticks (a failure may pass), then left until a file changes.
+    elif record_failed_run(cursor, request.month, request.run_key):
+        print(
+            f"{request.month}: failed {FAILED_RUN_TRIES} times with the same files; "
+            "not tried again until a corrected file is dropped "
+            f"(or run `ccm run --month {request.month}`)"
+        )
+    cursor_path.write_text(cursor.dumps())
+    if succeeded:
+        with warehouse.connect() as conn:
+            for line in month_summary(conn, month).lines():
+                print(line)
+    return succeeded
 
 
 def command_ui(args: argparse.Namespace) -> int:
@@ -518,7 +566,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Ingest the drop folder's reports, build and test the month's marts through "
             "Dagster, and write ccm_billing_YYYY-MM.csv and .xlsx. Without --month, every "
-            "month found in the drop is run, oldest first. Exits non-zero if a month fails; "
+            "month found in the drop is run, oldest first, and a month whose entries a later "
+            "month's reports changed (R9.7: an entry counts in the month of its date) is "
+            "billed again at the end. Exits non-zero if a month fails; "
             "a failed month publishes nothing. A month fails when the newest report of a kind "
             "was quarantined (named with its reason), rather than bill from an older load; "
             "a corrected file dropped later replaces it. Ctrl-C stops the run (exit 130)."

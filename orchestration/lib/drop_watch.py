@@ -91,6 +91,9 @@ class MonthRequest:
     month: str
     run_key: str
     missing_kinds: tuple[str, ...]
+    # Billed again with the files it has: a neighbouring month's report changed entries dated
+    # in it (R9.7). Such a run is asked for once per change and is not retried on failure.
+    rebill: bool = False
 
 
 class DropStore:
@@ -298,6 +301,28 @@ def months_to_run(cursor: WatchCursor, *, today: date, close_day: int) -> list[M
         if missing and today < close_date(month, close_day):
             continue
         requests.append(MonthRequest(month, key, missing))
+    return requests
+
+
+def months_to_rebill(
+    cursor: WatchCursor, stale: dict[str, str], *, running: set[str]
+) -> list[MonthRequest]:
+    """Watched months whose published billing a neighbouring month's report has changed.
+
+    `stale` maps each such month (YYYY-MM) to the time of the latest change; a month already
+    running for its own files is rebuilt by that run. One request per change: the key names it.
+    """
+    requests = []
+    for month, changed_at in sorted(stale.items()):
+        entry = cursor.months.get(month)
+        if entry is None or month in running:
+            continue
+        change = hashlib.sha256(changed_at.encode()).hexdigest()[:12]
+        key = f"{run_key_for(month, entry['kinds'], entry.get('retakes', 0))}:rebill-{change}"
+        if entry.get("rebilled") == key:
+            continue
+        missing = tuple(k for k in REPORT_KINDS if k not in entry["kinds"])
+        requests.append(MonthRequest(month, key, missing, rebill=True))
     return requests
 
 

@@ -9,6 +9,7 @@ import psycopg
 
 from orchestration.lib.ingest import ENTRY_DATE_COLUMNS
 from orchestration.lib.raw_tables import REPORT_KINDS
+from orchestration.lib.rebilling import refused_neighbours
 
 
 @dataclass
@@ -22,6 +23,9 @@ class MonthSummary:
     quarantined_files: int = 0
     rows_outside_month: dict[str, int] = field(default_factory=dict)  # by report kind
     missing_kinds: list[str] = field(default_factory=list)  # no current report this month
+    # Entries dated in the month that the month before's or after's reports carried (R9.7).
+    rows_from_neighbours: dict[str, int] = field(default_factory=dict)  # by report kind
+    refused_neighbours: list[str] = field(default_factory=list)  # "YYYY-MM kind" refused
 
     @property
     def excluded(self) -> int:
@@ -48,28 +52,47 @@ class MonthSummary:
         }
         others = ", ".join(f"{reason.lower()} {n}" for reason, n in sorted(other.items()))
         outside = sum(self.rows_outside_month.values())
-        by_kind = ", ".join(
-            f"{kind.replace('_', ' ')} {n}" for kind, n in sorted(self.rows_outside_month.items())
-        )
-        return [
-            f"{self.service_month:%Y-%m}: {self.patients_billed} patients billed"
-            + (f" — {codes}" if codes else ""),
-            f"  excluded {self.excluded}, under threshold {self.under_threshold}"
-            + (f", other not billed: {others}" if others else ""),
-            f"  rejected rows {self.rejected_rows}, quarantined files {self.quarantined_files}",
-            f"  rows dated outside the month {outside}"
-            + (f" ({by_kind}), not billed in {self.service_month:%Y-%m}" if outside else ""),
-        ] + (
-            # Allowed (require_every_kind off, or the close day passed) but never quiet: a
-            # month billed without the vendor report bills fewer patients than it should.
+        by_kind = _by_kind(self.rows_outside_month)
+        carried = sum(self.rows_from_neighbours.values())
+        return (
             [
-                "  INCOMPLETE: billed without this month's "
-                + ", ".join(kind.replace("_", " ") for kind in self.missing_kinds)
-                + " report(s); re-run the month when they arrive"
+                f"{self.service_month:%Y-%m}: {self.patients_billed} patients billed"
+                + (f" — {codes}" if codes else ""),
+                f"  excluded {self.excluded}, under threshold {self.under_threshold}"
+                + (f", other not billed: {others}" if others else ""),
+                f"  rejected rows {self.rejected_rows}, quarantined files {self.quarantined_files}",
+                f"  rows dated outside the month {outside}"
+                + (f" ({by_kind}), not billed in {self.service_month:%Y-%m}" if outside else ""),
             ]
-            if self.missing_kinds
-            else []
+            + (
+                [
+                    f"  rows dated in {self.service_month:%Y-%m} from the neighbouring months' "
+                    f"reports {carried} ({_by_kind(self.rows_from_neighbours)}), counted here"
+                ]
+                if carried
+                else []
+            )
+            + [
+                f"  warning: the {refused} report was refused; entries it may date in "
+                f"{self.service_month:%Y-%m} are not counted (its earlier report is, if any)"
+                for refused in self.refused_neighbours
+            ]
+            + (
+                # Allowed (require_every_kind off, or the close day passed) but never quiet: a
+                # month billed without the vendor report bills fewer patients than it should.
+                [
+                    "  INCOMPLETE: billed without this month's "
+                    + ", ".join(kind.replace("_", " ") for kind in self.missing_kinds)
+                    + " report(s); re-run the month when they arrive"
+                ]
+                if self.missing_kinds
+                else []
+            )
         )
+
+
+def _by_kind(counts: dict[str, int]) -> str:
+    return ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in sorted(counts.items()))
 
 
 def month_summary(conn: psycopg.Connection, month: date) -> MonthSummary:
@@ -122,6 +145,23 @@ def month_summary(conn: psycopg.Connection, month: date) -> MonthSummary:
         ).fetchone()
         if outside:
             summary.rows_outside_month[kind] = int(outside)
+    for kind, column in ENTRY_DATE_COLUMNS.items():
+        # Neighbouring reports hold such rows rarely; their loads say so, and only those are read.
+        (carried,) = conn.execute(
+            f"select count(*) from raw.{kind} r join raw.file_loads l using (load_id) "
+            f"where l.status = 'current' and l.report_kind = %s "
+            f"and l.service_month in ((%s::date - interval '1 month')::date, "
+            f"(%s::date + interval '1 month')::date) and %s::date = any(l.entry_months) "
+            f"and r.service_month = l.service_month "
+            f"and left(r.{column}, 7) = to_char(%s::date, 'YYYY-MM')",
+            (kind, month, month, month, month),
+        ).fetchone()
+        if carried:
+            summary.rows_from_neighbours[kind] = int(carried)
+    summary.refused_neighbours = [
+        f"{refused.report_month:%Y-%m} {refused.report_kind.replace('_', ' ')}"
+        for refused in refused_neighbours(conn, month)
+    ]
     present = {
         kind
         for (kind,) in conn.execute(

@@ -12,8 +12,10 @@ import pytest
 
 from orchestration.lib import ingest, warehouse
 from orchestration.lib.ingest import load_file, scan_drop
+from orchestration.lib.publish import PUBLICATIONS_DDL
 from orchestration.lib.raw_tables import KIND_COLUMNS
 from orchestration.lib.readers import kind_specs, read_report
+from orchestration.lib.rebilling import stale_line, stale_months
 from orchestration.lib.summary import month_summary
 from orchestration.settings import reports_config
 from tests.conftest import SAMPLE_DROP
@@ -606,3 +608,103 @@ def test_kinds_loaded_side_by_side_end_as_loading_them_one_after_another(conn, t
             second.rows_rejected,
         )
         assert first.status == "current" and first.rows_loaded > 0
+
+
+def minutes_file(drop: Path, month: str, dated: list[str]) -> Path:
+    """A practice-minutes report of `month` (YYYY-MM) with one 20-minute row per date."""
+    drop.mkdir(parents=True, exist_ok=True)
+    path = drop / f"PHM CCM Minutes {month}.csv"
+    rows = "".join(f"{n + 1},{day},20,A,RN\n" for n, day in enumerate(dated))
+    path.write_text(MINUTES_HEADER + rows, encoding="utf-8")
+    return path
+
+
+def publish_stamp(conn, month: date) -> None:
+    """Record the month as published now, as publish_month does."""
+    for statement in PUBLICATIONS_DDL:
+        conn.execute(statement)
+    conn.execute(
+        "insert into audit.mart_publications values (%s, clock_timestamp()) "
+        "on conflict (service_month) do update set published_at = excluded.published_at",
+        (month,),
+    )
+
+
+def test_a_month_is_stale_once_a_neighbours_load_adds_or_takes_away_its_entries(
+    conn, tmp_path, var_dir
+):
+    april, february = date(2025, 4, 1), date(2025, 2, 1)
+    publish_stamp(conn, february)
+    conn.execute("truncate audit.mart_publications")
+    publish_stamp(conn, february)
+    publish_stamp(conn, MARCH)
+    publish_stamp(conn, april)
+    assert stale_months(conn) == []
+
+    # April's report carries a March entry, and one of February (two months off: refused by
+    # the month's checks, never read by February's build).
+    first = minutes_file(tmp_path / "v1", "2025-04", ["04/02/2025", "03/30/2025", "02/27/2025"])
+    load_file(conn, dropped(first, tmp_path / "v1"), var_dir=var_dir)
+    [stale] = stale_months(conn)
+    assert (stale.service_month, stale.by_report_months) == (MARCH, (april,))
+    assert stale_line(stale) == (
+        "2025-03 needs billing again: reports of 2025-04 changed entries dated in 2025-03 "
+        "after it was published (run `ccm run --month 2025-03`)"
+    )
+
+    publish_stamp(conn, MARCH)  # billed again
+    assert stale_months(conn) == []
+
+    # The corrected April report has no March entry: March's billing counted one that is gone.
+    corrected = minutes_file(tmp_path / "v2", "2025-04", ["04/02/2025", "04/03/2025"])
+    load_file(conn, dropped(corrected, tmp_path / "v2"), var_dir=var_dir)
+    assert [(s.service_month, s.by_report_months) for s in stale_months(conn)] == [
+        (MARCH, (april,))
+    ]
+    publish_stamp(conn, MARCH)
+    assert stale_months(conn) == []
+
+    # A report whose entries all lie in its own month changes no other.
+    again = minutes_file(tmp_path / "v3", "2025-04", ["04/02/2025", "04/04/2025"])
+    load_file(conn, dropped(again, tmp_path / "v3"), var_dir=var_dir)
+    assert stale_months(conn) == []
+
+
+def test_a_neighbours_report_refused_after_its_load_is_named_in_the_months_summary(
+    conn, tmp_path, var_dir
+):
+    drop = tmp_path / "drop"
+    first = minutes_file(drop / "v1", "2025-04", ["04/02/2025"])
+    load_file(conn, dropped(first, drop / "v1"), var_dir=var_dir)
+    billing_marts(conn)
+    assert month_summary(conn, MARCH).refused_neighbours == []
+
+    refused = unreadable(drop / "v2" / "PHM CCM Minutes 2025-04.xlsx", b"cut short")
+    load_file(conn, dropped(refused, drop / "v2"), var_dir=var_dir)
+    summary = month_summary(conn, MARCH)
+    assert summary.refused_neighbours == ["2025-04 practice minutes"]
+    assert (
+        "  warning: the 2025-04 practice minutes report was refused; entries it may date in "
+        "2025-03 are not counted (its earlier report is, if any)"
+    ) in summary.lines()
+    assert month_summary(conn, date(2025, 6, 1)).refused_neighbours == []  # not a neighbour
+
+    corrected = minutes_file(drop / "v3", "2025-04", ["04/02/2025", "04/03/2025"])
+    load_file(conn, dropped(corrected, drop / "v3"), var_dir=var_dir)
+    assert month_summary(conn, MARCH).refused_neighbours == []
+
+
+def test_the_month_summary_counts_entries_a_neighbours_report_carried_into_it(
+    conn, tmp_path, var_dir
+):
+    drop = tmp_path / "drop"
+    april = minutes_file(drop, "2025-04", ["04/02/2025", "03/30/2025", "03/31/2025"])
+    load_file(conn, dropped(april, drop), var_dir=var_dir)
+    billing_marts(conn)
+    summary = month_summary(conn, MARCH)
+    assert summary.rows_from_neighbours == {"practice_minutes": 2}
+    assert (
+        "  rows dated in 2025-03 from the neighbouring months' reports 2 (practice minutes 2), "
+        "counted here"
+    ) in summary.lines()
+    assert month_summary(conn, date(2025, 4, 1)).rows_from_neighbours == {}

@@ -13,6 +13,7 @@ from orchestration.lib.drop_watch import (
     DropStore,
     WatchCursor,
     close_date,
+    months_to_rebill,
     months_to_run,
     record_failed_run,
     run_key_for,
@@ -227,6 +228,29 @@ def test_a_month_failing_with_the_same_files_is_tried_three_times_then_waits_for
     # The corrected files get their own three tries.
     assert record_failed_run(cursor, "2025-03", request.run_key) is False
     assert cursor.months["2025-03"]["failed_runs"] == 1
+
+
+def test_a_month_a_neighbours_report_changed_is_billed_again_once_per_change():
+    cursor = _cursor_with(list(REPORT_KINDS))
+    key = run_key_for("2025-03", cursor.months["2025-03"]["kinds"])
+    cursor.months["2025-03"]["requested"] = key
+    stale = {"2025-03": "2025-04-03 09:00:00+00", "2024-11": "2025-04-03 09:00:00+00"}
+
+    # Months the watch does not hold (2024-11) are left to the warning every run prints.
+    [request] = months_to_rebill(cursor, stale, running=set())
+    assert (request.month, request.rebill, request.missing_kinds) == ("2025-03", True, ())
+    assert request.run_key.startswith(f"{key}:rebill-")
+    # A month running for its own files is rebuilt by that run.
+    assert months_to_rebill(cursor, stale, running={"2025-03"}) == []
+
+    cursor.months["2025-03"]["rebilled"] = request.run_key
+    assert months_to_rebill(cursor, stale, running=set()) == []
+    # Re-billing leaves the month's own files as run: no second run for them.
+    assert months_to_run(cursor, today=date(2025, 4, 20), close_day=5) == []
+
+    stale["2025-03"] = "2025-04-09 10:30:00+00"  # a later change
+    [again] = months_to_rebill(cursor, stale, running=set())
+    assert again.run_key not in (key, request.run_key)
 
 
 def test_close_day_is_in_the_following_month_across_a_year_end():

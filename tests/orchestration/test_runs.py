@@ -268,3 +268,105 @@ def test_the_same_flow_works_on_an_s3_drop_folder(sample_run, fresh, s3_endpoint
     fs.invalidate_cache()
     assert fs.find("ccm-drop/incoming/2025-03") == []
     assert len(fs.find("ccm-drop/incoming/archive")) == 7 * len(list(SAMPLE_DROP.iterdir()))
+
+
+# DALTON has 18 countable minutes in the sample's 2020-12; the vendor's January report adds a
+# 10-minute December entry, which counts in December (R9.7) and takes her over 20 (99490).
+LATE_ACCOUNT = "00584351"
+LATE_VENDOR_ROW = (
+    'MDR-0999001,00584351,DALTON,ROSALIND M,02/03/1944,2020-12,10,"Lindqvist, Marta",RN,'
+    '"Okafor-Lindahl, Daniel DO",99490,09/07/2019,N\r\n'
+)
+
+
+def _january_vendor(folder: Path, *, late_row: bool) -> None:
+    """Write the sample's January vendor report into `folder`, with the late December row."""
+    original = next((SAMPLE_DROP / "2021-01").glob("MDR*"))
+    text = original.read_text(encoding="utf-8-sig").rstrip("\r\n") + "\r\n"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / original.name).write_text(
+        text + (LATE_VENDOR_ROW if late_row else ""), encoding="utf-8-sig"
+    )
+
+
+def _december_codes(var_dir: Path) -> list[str]:
+    with psycopg.connect(host=str(var_dir / "pg"), user="postgres", dbname="postgres") as conn:
+        rows = conn.execute(
+            "select cpt_code from marts.fct_ccm_billing "
+            "where service_month = '2020-12-01' and patient_acct_no = %s order by cpt_code",
+            (LATE_ACCOUNT,),
+        ).fetchall()
+    return [code for (code,) in rows]
+
+
+def test_a_drop_bills_a_month_again_when_a_later_months_report_dates_entries_in_it(fresh, tmp_path):
+    var_dir, out_dir = fresh
+    drop = tmp_path / "drop"
+    for month in ("2020-12", "2021-01"):
+        shutil.copytree(SAMPLE_DROP / month, drop / month)
+    _january_vendor(drop / "2021-01", late_row=True)
+
+    # December runs before January's reports are loaded; the drop's result must not depend on it.
+    result = run_ccm("run", "--drop", str(drop), var_dir=var_dir, out_dir=out_dir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "[again] 2020-12" in result.stdout
+    again = result.stdout[result.stdout.index("[again] 2020-12") :]
+    assert (
+        "  rows dated in 2020-12 from the neighbouring months' reports 1 (vendor billing 1), "
+        "counted here"
+    ) in again.splitlines()
+    assert "needs billing again" not in result.stderr
+    assert _december_codes(var_dir) == ["99490"]
+    with (out_dir / "ccm_billing_2020-12.csv").open(encoding="utf-8-sig") as exported:
+        assert LATE_ACCOUNT in exported.read()
+
+    # The vendor corrects January: the December entry was never theirs. January's run says
+    # December's published billing is now out of date; December's run puts it right.
+    _january_vendor(drop / "2021-01", late_row=False)
+    january = run_ccm(
+        "run", "--drop", str(drop), "--month", "2021-01", var_dir=var_dir, out_dir=out_dir
+    )
+    assert january.returncode == 0, january.stderr[-3000:]
+    assert (
+        "warning: 2020-12 needs billing again: reports of 2021-01 changed entries dated in "
+        "2020-12 after it was published (run `ccm run --month 2020-12`)"
+    ) in january.stderr
+    assert _december_codes(var_dir) == ["99490"]  # still the stale billing, and named as such
+
+    december = run_ccm(
+        "run", "--drop", str(drop), "--month", "2020-12", var_dir=var_dir, out_dir=out_dir
+    )
+    assert december.returncode == 0, december.stderr[-3000:]
+    assert "needs billing again" not in december.stderr
+    assert _december_codes(var_dir) == []
+
+
+def test_watch_bills_a_published_month_again_when_the_next_months_reports_change_it(
+    fresh, tmp_path
+):
+    var_dir, out_dir = fresh
+    drop = tmp_path / "drop"
+    shutil.copytree(SAMPLE_DROP / "2020-12", drop / "2020-12")
+    env = {"CCM_STABLE_SECONDS": "0"}
+    december = run_ccm(
+        "watch", "--drop", str(drop), "--once", var_dir=var_dir, out_dir=out_dir, extra_env=env
+    )
+    assert december.returncode == 0, december.stderr[-3000:]
+    assert _december_codes(var_dir) == []
+
+    shutil.copytree(SAMPLE_DROP / "2021-01", drop / "2021-01")
+    _january_vendor(drop / "2021-01", late_row=True)
+    january = run_ccm(
+        "watch", "--drop", str(drop), "--once", var_dir=var_dir, out_dir=out_dir, extra_env=env
+    )
+    assert january.returncode == 0, january.stderr[-3000:]
+    assert january.stdout.index("2021-01: running") < january.stdout.index(
+        "2020-12: billing again; a neighbouring month's report changed entries dated in it"
+    )
+    assert _december_codes(var_dir) == ["99490"]
+
+    quiet = run_ccm(
+        "watch", "--drop", str(drop), "--once", var_dir=var_dir, out_dir=out_dir, extra_env=env
+    )
+    assert quiet.returncode == 0
+    assert "Nothing to run" in quiet.stdout

@@ -89,3 +89,35 @@ def test_watch_refuses_a_folder_inside_the_project(own_warehouse):
     from orchestration.cli import main
 
     assert main(["watch", "--drop", str(SAMPLE_DROP), "--once"]) == 2
+
+
+def test_sensor_asks_once_to_bill_again_a_month_a_neighbours_load_changed(own_warehouse, tmp_path):
+    from orchestration.defs.ingest.sensors import drop_folder_sensor
+    from orchestration.defs.resources import DropFolder
+    from orchestration.lib.publish import PUBLICATIONS_DDL
+
+    drop = tmp_path / "drop"
+    shutil.copytree(SAMPLE_DROP / "2025-03", drop / "2025-03")
+    resources = {"drop_folder": DropFolder(watch=str(drop))}
+    first = drop_folder_sensor(build_sensor_context(cursor=None, resources=resources))
+    [files_run] = first.run_requests
+
+    # March is published; then April's practice minutes load, holding a March entry.
+    with warehouse.connect() as conn:
+        for statement in PUBLICATIONS_DDL:
+            conn.execute(statement)
+        conn.execute("insert into audit.mart_publications values ('2025-03-01', now())")
+    with warehouse.connect() as conn:
+        conn.execute(
+            "insert into raw.file_loads (report_kind, service_month, source_file, file_name, "
+            "file_sha256, file_bytes, status, entry_months) values ('practice_minutes', "
+            "'2025-04-01', 'x', 'PHM CCM Minutes 2025-04.csv', 'sha', 1, 'current', "
+            "array['2025-03-01', '2025-04-01']::date[])"
+        )
+
+    second = drop_folder_sensor(build_sensor_context(cursor=first.cursor, resources=resources))
+    [rebill] = second.run_requests
+    assert rebill.partition_key == "2025-03-01"
+    assert rebill.run_key.startswith(f"{files_run.run_key}:rebill-")
+    third = drop_folder_sensor(build_sensor_context(cursor=second.cursor, resources=resources))
+    assert third.run_requests == []

@@ -44,8 +44,14 @@ def drop_folder_sensor(context: SensorEvaluationContext, drop_folder: DropFolder
                 f"{request.month}: close day reached; running without "
                 + ", ".join(request.missing_kinds)
             )
+        if request.rebill:
+            context.log.info(
+                f"{request.month}: billing again; a neighbouring month's report changed entries "
+                "dated in it"
+            )
         requests.append(month_run_request(request.month, request.run_key, request.missing_kinds))
-        evaluation.cursor.months[request.month]["requested"] = request.run_key
+        entry = evaluation.cursor.months[request.month]
+        entry["rebilled" if request.rebill else "requested"] = request.run_key
     if evaluation.taken_months:
         context.log.info(f"files taken for {', '.join(evaluation.taken_months)}")
     return SensorResult(run_requests=requests, cursor=evaluation.cursor.dumps())

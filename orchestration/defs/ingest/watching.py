@@ -14,12 +14,14 @@ from orchestration.lib.drop_watch import (
     DropStore,
     MonthRequest,
     WatchCursor,
+    months_to_rebill,
     months_to_run,
     take_ready_files,
 )
 from orchestration.lib.ingest import DroppedFile, file_sha256, load_file
 from orchestration.lib.readers.contract import kind_specs
 from orchestration.lib.readers.report import identify
+from orchestration.lib.rebilling import stale_months
 from orchestration.settings import project_paths, reports_config
 
 DEFAULT_STABLE_SECONDS = 60.0
@@ -104,7 +106,15 @@ def evaluate(
         max_files=max_files_per_tick(),
     )
     requests = months_to_run(cursor, today=today or date.today(), close_day=close_day())
+    requests += rebill_requests(cursor, running={r.month for r in requests})
     return Evaluation(cursor, taken, requests)
+
+
+def rebill_requests(cursor: WatchCursor, *, running: set[str]) -> list[MonthRequest]:
+    """Watched months to bill again because a neighbouring month's report changed them."""
+    with warehouse.connect() as conn:
+        stale = {f"{s.service_month:%Y-%m}": s.changed_at for s in stale_months(conn)}
+    return months_to_rebill(cursor, stale, running=running)
 
 
 class WatchRefused(ValueError):
