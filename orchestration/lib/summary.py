@@ -146,15 +146,16 @@ def month_summary(conn: psycopg.Connection, month: date) -> MonthSummary:
         if outside:
             summary.rows_outside_month[kind] = int(outside)
     for kind, column in ENTRY_DATE_COLUMNS.items():
-        # Neighbouring reports hold such rows rarely; their loads say so, and only those are read.
+        # Neighbouring reports hold such rows rarely; their loads say so, and only those are
+        # read, through the month index (the months named on the rows as well as the loads).
         (carried,) = conn.execute(
             f"select count(*) from raw.{kind} r join raw.file_loads l using (load_id) "
-            f"where l.status = 'current' and l.report_kind = %s "
-            f"and l.service_month in ((%s::date - interval '1 month')::date, "
-            f"(%s::date + interval '1 month')::date) and %s::date = any(l.entry_months) "
-            f"and r.service_month = l.service_month "
-            f"and left(r.{column}, 7) = to_char(%s::date, 'YYYY-MM')",
-            (kind, month, month, month, month),
+            f"where l.status = 'current' and l.report_kind = %(kind)s "
+            f"and %(month)s::date = any(l.entry_months) and r.service_month = l.service_month "
+            f"and r.service_month in ((%(month)s::date - interval '1 month')::date, "
+            f"(%(month)s::date + interval '1 month')::date) "
+            f"and left(r.{column}, 7) = to_char(%(month)s::date, 'YYYY-MM')",
+            {"kind": kind, "month": month},
         ).fetchone()
         if carried:
             summary.rows_from_neighbours[kind] = int(carried)
