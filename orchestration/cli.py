@@ -111,7 +111,7 @@ def _quarantine_unplaced(unplaced) -> None:
 def command_run(args: argparse.Namespace) -> int:
     from orchestration.definitions import build_definitions
     from orchestration.lib import warehouse
-    from orchestration.lib.rebilling import stale_line, stale_months
+    from orchestration.lib.rebilling import refused_neighbours, stale_line, stale_months
     from orchestration.lib.summary import month_summary
 
     drop = Path(args.drop).expanduser().resolve()
@@ -144,6 +144,7 @@ def command_run(args: argparse.Namespace) -> int:
 
     defs = build_definitions(drop_path=str(drop), out_path=str(out))
     failed = []
+    told_refused: dict[date, list[str]] = {}
 
     def run_one(month: date, step: str) -> None:
         print(f"{step} {month:%Y-%m}: ingest, build and test, publish, export …")
@@ -152,6 +153,7 @@ def command_run(args: argparse.Namespace) -> int:
             return
         with warehouse.connect() as conn:
             summary = month_summary(conn, month)
+        told_refused[month] = summary.refused_neighbours
         for line in summary.lines():
             print(line)
         print(f"  wrote {out / f'ccm_billing_{month:%Y-%m}.csv'} and .xlsx")
@@ -167,6 +169,17 @@ def command_run(args: argparse.Namespace) -> int:
         if stale.service_month not in failed:
             print(stale_line(stale).split(" (run")[0] + "; billing it again")
             run_one(stale.service_month, "[again]")
+    with warehouse.connect() as conn:
+        # A later month of the drop refused after an earlier one was billed: say it now, as
+        # the earlier month's summary would have had the drop loaded in the other order.
+        for month, told in told_refused.items():
+            for refused in (found.label for found in refused_neighbours(conn, month)):
+                if refused not in told:
+                    print(
+                        f"warning: {month:%Y-%m} was billed without the refused {refused} "
+                        "report's entries dated in it (its earlier report's count, if any)",
+                        file=sys.stderr,
+                    )
     _warn_stale_months()
     return 1 if failed else 0
 
@@ -254,10 +267,18 @@ def run_months(defs, months: list[date], *, verbose: bool = False) -> bool:
             for line in lines[1:]:
                 print(f"    {line}", file=sys.stderr)
     record_run_failure(result.run_id, MONTHLY_JOB_NAME, label, "; ".join(failures) or "failed")
-    print(
-        f"  {label}: FAILED (run {result.run_id}); nothing published. Log: {log_path}",
-        file=sys.stderr,
+    published = any(
+        event.is_step_success and event.step_key == "published_marts" for event in result.all_events
     )
+    outcome = (
+        # The swap into `marts` committed before a later step (the billing files, the extracts)
+        # failed: Tableau shows the new month, the files on disk are the old ones or missing.
+        "the marts were published, but the billing files or extracts were not all written; "
+        "re-run the month once the cause is fixed"
+        if published
+        else "nothing published"
+    )
+    print(f"  {label}: FAILED (run {result.run_id}); {outcome}. Log: {log_path}", file=sys.stderr)
     return False
 
 
@@ -406,6 +427,7 @@ def command_watch(args: argparse.Namespace) -> int:
                 # What this tick's runs changed in their neighbours is billed in the same tick
                 # (each change once: the cursor keeps the requests it has made).
                 pending = rebill_requests(evaluation.cursor, running=failed)
+        _warn_stale_months()
         if args.once:
             return status
         time.sleep(args.interval)

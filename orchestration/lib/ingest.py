@@ -435,6 +435,10 @@ def _current_with_same_content(conn: psycopg.Connection, dropped: DroppedFile) -
         """,
             (dropped.kind, dropped.service_month, dropped.sha256),
         ).fetchone()
+        if row is not None:
+            conn.execute(
+                "update raw.file_loads set confirmed_at = now() where load_id = %s", (row[0],)
+            )
     if row is None:
         return None
     load_id, loaded, rejected, skipped = row

@@ -164,6 +164,9 @@ def raw_schema_ddl() -> list[str]:
         # rows carry an entry date: a neighbouring month's build reads the load only when its
         # own month is among them (dbt macro `window_file_months`). Null before it was kept.
         "alter table raw.file_loads add column if not exists entry_months date[]",
+        # When the current load's file was last dropped again unchanged: a re-drop of the good
+        # file after a refused one settles the refusal for the neighbouring months' summaries.
+        "alter table raw.file_loads add column if not exists confirmed_at timestamptz",
     ]
     for kind in REPORT_KINDS:
         statements.append(kind_table_ddl(kind))

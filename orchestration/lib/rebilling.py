@@ -98,9 +98,15 @@ class RefusedNeighbour:
     report_month: date
     report_kind: str
 
+    @property
+    def label(self) -> str:
+        """As a clerk reads it: "2021-01 practice minutes"."""
+        return f"{self.report_month:%Y-%m} {self.report_kind.replace('_', ' ')}"
+
 
 def refused_neighbours(conn: psycopg.Connection, month: date) -> list[RefusedNeighbour]:
-    """Reports of the months next to `month` refused after the load the month's build read.
+    """Reports of the months next to `month` refused after the load the month's build read
+    (and not settled by that load's file being dropped again since).
 
     A refused file's entries are unknown, so some of them may be dated in `month`: the month was
     billed from the earlier report of that kind, which the clerk should know.
@@ -123,7 +129,7 @@ def refused_neighbours(conn: psycopg.Connection, month: date) -> list[RefusedNei
                     later.report_kind = refused.report_kind
                     and later.service_month = refused.service_month
                     and later.status in ('current', 'superseded')
-                    and later.loaded_at > refused.loaded_at
+                    and greatest(later.loaded_at, later.confirmed_at) > refused.loaded_at
             )
         group by refused.service_month, refused.report_kind
         order by refused.service_month, refused.report_kind

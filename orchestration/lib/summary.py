@@ -159,10 +159,7 @@ def month_summary(conn: psycopg.Connection, month: date) -> MonthSummary:
         ).fetchone()
         if carried:
             summary.rows_from_neighbours[kind] = int(carried)
-    summary.refused_neighbours = [
-        f"{refused.report_month:%Y-%m} {refused.report_kind.replace('_', ' ')}"
-        for refused in refused_neighbours(conn, month)
-    ]
+    summary.refused_neighbours = [refused.label for refused in refused_neighbours(conn, month)]
     present = {
         kind
         for (kind,) in conn.execute(

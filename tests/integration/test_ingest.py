@@ -689,6 +689,13 @@ def test_a_neighbours_report_refused_after_its_load_is_named_in_the_months_summa
     ) in summary.lines()
     assert month_summary(conn, date(2025, 6, 1)).refused_neighbours == []  # not a neighbour
 
+    # The good file dropped again (unchanged, nothing reloads) says it is the one that stands.
+    load_file(conn, dropped(first, drop / "v1"), var_dir=var_dir)
+    assert month_summary(conn, MARCH).refused_neighbours == []
+
+    refused_again = unreadable(drop / "v4" / "PHM CCM Minutes 2025-04.xlsx", b"cut again")
+    load_file(conn, dropped(refused_again, drop / "v4"), var_dir=var_dir)
+    assert month_summary(conn, MARCH).refused_neighbours == ["2025-04 practice minutes"]
     corrected = minutes_file(drop / "v3", "2025-04", ["04/02/2025", "04/03/2025"])
     load_file(conn, dropped(corrected, drop / "v3"), var_dir=var_dir)
     assert month_summary(conn, MARCH).refused_neighbours == []

@@ -332,6 +332,12 @@ def test_a_drop_bills_a_month_again_when_a_later_months_report_dates_entries_in_
         "2020-12 after it was published (run `ccm run --month 2020-12`)"
     ) in january.stderr
     assert _december_codes(var_dir) == ["99490"]  # still the stale billing, and named as such
+    # A watch of another folder does not bill December, but names it too.
+    elsewhere = tmp_path / "another_drop"
+    elsewhere.mkdir()
+    watched = run_ccm("watch", "--drop", str(elsewhere), "--once", var_dir=var_dir, out_dir=out_dir)
+    assert watched.returncode == 0, watched.stderr[-3000:]
+    assert "warning: 2020-12 needs billing again" in watched.stderr
 
     december = run_ccm(
         "run", "--drop", str(drop), "--month", "2020-12", var_dir=var_dir, out_dir=out_dir
@@ -339,6 +345,17 @@ def test_a_drop_bills_a_month_again_when_a_later_months_report_dates_entries_in_
     assert december.returncode == 0, december.stderr[-3000:]
     assert "needs billing again" not in december.stderr
     assert _december_codes(var_dir) == []
+
+    # January's practice minutes re-sent cut short: December bills first, from the reports it
+    # has, and January is refused. The run ends by saying what December was billed without.
+    minutes = drop / "2021-01" / "PHM CCM Minutes 2021-01.xlsx"
+    minutes.write_bytes(minutes.read_bytes()[:2000])
+    refused = run_ccm("run", "--drop", str(drop), var_dir=var_dir, out_dir=out_dir)
+    assert refused.returncode == 1
+    assert (
+        "warning: 2020-12 was billed without the refused 2021-01 practice minutes report's "
+        "entries dated in it (its earlier report's count, if any)"
+    ) in refused.stderr
 
 
 def test_watch_bills_a_published_month_again_when_the_next_months_reports_change_it(
@@ -370,3 +387,25 @@ def test_watch_bills_a_published_month_again_when_the_next_months_reports_change
     )
     assert quiet.returncode == 0
     assert "Nothing to run" in quiet.stdout
+
+
+def test_a_run_failing_after_the_swap_says_the_month_was_published(fresh):
+    var_dir, out_dir = fresh
+    # A folder where the month's billing CSV goes: the export fails after the marts swapped.
+    (out_dir / "ccm_billing_2025-03.csv").mkdir(parents=True)
+    result = run_ccm(
+        "run", "--drop", str(SAMPLE_DROP), "--month", "2025-03", var_dir=var_dir, out_dir=out_dir
+    )
+    assert result.returncode == 1
+    assert (
+        "FAILED (run " in result.stderr
+        and "the marts were published, but the billing files or extracts were not all "
+        "written; re-run the month once the cause is fixed"
+        in result.stderr
+    )
+    assert "nothing published" not in result.stderr
+    with psycopg.connect(host=str(var_dir / "pg"), user="postgres", dbname="postgres") as conn:
+        (published,) = conn.execute(
+            "select count(*) from marts.fct_ccm_billing where service_month = '2025-03-01'"
+        ).fetchone()
+    assert published > 0
