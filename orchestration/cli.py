@@ -111,7 +111,7 @@ def _quarantine_unplaced(unplaced) -> None:
 def command_run(args: argparse.Namespace) -> int:
     from orchestration.definitions import build_definitions
     from orchestration.lib import warehouse
-    from orchestration.lib.rebilling import refused_neighbours, stale_line, stale_months
+    from orchestration.lib.rebilling import refused_neighbours, stale_months, stale_reason
     from orchestration.lib.summary import month_summary
 
     drop = Path(args.drop).expanduser().resolve()
@@ -167,7 +167,7 @@ def command_run(args: argparse.Namespace) -> int:
         again = [s for s in stale_months(conn) if s.service_month in months]
     for stale in again:
         if stale.service_month not in failed:
-            print(stale_line(stale).split(" (run")[0] + "; billing it again")
+            print(f"{stale_reason(stale)}; billing it again")
             run_one(stale.service_month, "[again]")
     with warehouse.connect() as conn:
         # A later month of the drop refused after an earlier one was billed: say it now, as

@@ -435,13 +435,14 @@ def _current_with_same_content(conn: psycopg.Connection, dropped: DroppedFile) -
         """,
             (dropped.kind, dropped.service_month, dropped.sha256),
         ).fetchone()
-        if row is not None:
-            conn.execute(
-                "update raw.file_loads set confirmed_at = now() where load_id = %s", (row[0],)
-            )
-    if row is None:
-        return None
-    load_id, loaded, rejected, skipped = row
+        if row is None:
+            return None
+        load_id, loaded, rejected, skipped = row
+        # Dropped again after a refused file of its kind, it is the report that stands
+        # (rebilling.refused_neighbours reads the stamp).
+        conn.execute(
+            "update raw.file_loads set confirmed_at = now() where load_id = %s", (load_id,)
+        )
     return LoadResult(
         load_id=load_id,
         kind=dropped.kind,

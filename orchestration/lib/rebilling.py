@@ -83,14 +83,19 @@ def stale_months(conn: psycopg.Connection) -> list[StaleMonth]:
     ]
 
 
-def stale_line(stale: StaleMonth) -> str:
-    """What a billing clerk is told about a stale month: which reports, and what to run."""
+def stale_reason(stale: StaleMonth) -> str:
+    """Why a month needs billing again, as a billing clerk reads it."""
     reports = ", ".join(f"{month:%Y-%m}" for month in stale.by_report_months)
     month = f"{stale.service_month:%Y-%m}"
     return (
         f"{month} needs billing again: reports of {reports} changed entries dated in {month} "
-        f"after it was published (run `ccm run --month {month}`)"
+        "after it was published"
     )
+
+
+def stale_line(stale: StaleMonth) -> str:
+    """The warning for a stale month no run bills again: the reason, and what to run."""
+    return f"{stale_reason(stale)} (run `ccm run --month {stale.service_month:%Y-%m}`)"
 
 
 @dataclass(frozen=True)

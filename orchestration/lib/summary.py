@@ -145,7 +145,6 @@ def month_summary(conn: psycopg.Connection, month: date) -> MonthSummary:
         ).fetchone()
         if outside:
             summary.rows_outside_month[kind] = int(outside)
-    for kind, column in ENTRY_DATE_COLUMNS.items():
         # Neighbouring reports hold such rows rarely; their loads say so, and only those are
         # read, through the month index (the months named on the rows as well as the loads).
         (carried,) = conn.execute(

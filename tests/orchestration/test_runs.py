@@ -58,6 +58,19 @@ def fresh(tmp_path):
     stop_warehouse(var_dir)
 
 
+def watch_once(drop: Path, var_dir: Path, out_dir: Path):
+    """One tick of `ccm watch`, taking files at once (no wait for them to hold still)."""
+    return run_ccm(
+        "watch",
+        "--drop",
+        str(drop),
+        "--once",
+        var_dir=var_dir,
+        out_dir=out_dir,
+        extra_env={"CCM_STABLE_SECONDS": "0"},
+    )
+
+
 def test_a_three_month_backfill_publishes_exactly_what_three_single_runs_do(tmp_path):
     months = ("2024-11", "2024-12", "2025-01")
     drop = tmp_path / "drop"
@@ -117,28 +130,12 @@ def test_watch_once_on_the_sample_drop_writes_what_ccm_run_writes(sample_run, fr
     var_dir, out_dir = fresh
     drop = tmp_path / "drop"
     shutil.copytree(SAMPLE_DROP, drop)
-    result = run_ccm(
-        "watch",
-        "--drop",
-        str(drop),
-        "--once",
-        var_dir=var_dir,
-        out_dir=out_dir,
-        extra_env={"CCM_STABLE_SECONDS": "0"},
-    )
+    result = watch_once(drop, var_dir, out_dir)
     assert result.returncode == 0, result.stderr[-3000:]
     assert exported_bytes(out_dir) == exported_bytes(sample_run.out_dir)
     remaining = [p for p in drop.rglob("*") if p.is_file() and "archive" not in p.parts]
     assert remaining == []
-    again = run_ccm(
-        "watch",
-        "--drop",
-        str(drop),
-        "--once",
-        var_dir=var_dir,
-        out_dir=out_dir,
-        extra_env={"CCM_STABLE_SECONDS": "0"},
-    )
+    again = watch_once(drop, var_dir, out_dir)
     assert again.returncode == 0
     assert "Nothing to run" in again.stdout
 
@@ -147,10 +144,7 @@ def test_a_corrected_re_drop_re_runs_its_month_and_replaces_the_old_rows(fresh, 
     var_dir, out_dir = fresh
     drop = tmp_path / "drop"
     shutil.copytree(SAMPLE_DROP / "2021-01", drop / "2021-01")
-    env = {"CCM_STABLE_SECONDS": "0"}
-    first = run_ccm(
-        "watch", "--drop", str(drop), "--once", var_dir=var_dir, out_dir=out_dir, extra_env=env
-    )
+    first = watch_once(drop, var_dir, out_dir)
     assert first.returncode == 0, first.stderr[-3000:]
     vendor = next((SAMPLE_DROP / "2021-01").glob("MDR*"))
     lines = [line for line in vendor.read_text(encoding="utf-8-sig").splitlines() if line]
@@ -158,9 +152,7 @@ def test_a_corrected_re_drop_re_runs_its_month_and_replaces_the_old_rows(fresh, 
     # The correction drops the last data row (a footer-free vendor CSV in this month; the
     # export ends with a blank line, which is not a row).
     corrected.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
-    second = run_ccm(
-        "watch", "--drop", str(drop), "--once", var_dir=var_dir, out_dir=out_dir, extra_env=env
-    )
+    second = watch_once(drop, var_dir, out_dir)
     assert second.returncode == 0, second.stderr[-3000:]
     assert "2021-01: running" in second.stdout
     with psycopg.connect(host=str(var_dir / "pg"), user="postgres", dbname="postgres") as conn:
@@ -335,7 +327,7 @@ def test_a_drop_bills_a_month_again_when_a_later_months_report_dates_entries_in_
     # A watch of another folder does not bill December, but names it too.
     elsewhere = tmp_path / "another_drop"
     elsewhere.mkdir()
-    watched = run_ccm("watch", "--drop", str(elsewhere), "--once", var_dir=var_dir, out_dir=out_dir)
+    watched = watch_once(elsewhere, var_dir, out_dir)
     assert watched.returncode == 0, watched.stderr[-3000:]
     assert "warning: 2020-12 needs billing again" in watched.stderr
 
@@ -364,27 +356,20 @@ def test_watch_bills_a_published_month_again_when_the_next_months_reports_change
     var_dir, out_dir = fresh
     drop = tmp_path / "drop"
     shutil.copytree(SAMPLE_DROP / "2020-12", drop / "2020-12")
-    env = {"CCM_STABLE_SECONDS": "0"}
-    december = run_ccm(
-        "watch", "--drop", str(drop), "--once", var_dir=var_dir, out_dir=out_dir, extra_env=env
-    )
+    december = watch_once(drop, var_dir, out_dir)
     assert december.returncode == 0, december.stderr[-3000:]
     assert _december_codes(var_dir) == []
 
     shutil.copytree(SAMPLE_DROP / "2021-01", drop / "2021-01")
     _january_vendor(drop / "2021-01", late_row=True)
-    january = run_ccm(
-        "watch", "--drop", str(drop), "--once", var_dir=var_dir, out_dir=out_dir, extra_env=env
-    )
+    january = watch_once(drop, var_dir, out_dir)
     assert january.returncode == 0, january.stderr[-3000:]
     assert january.stdout.index("2021-01: running") < january.stdout.index(
         "2020-12: billing again; a neighbouring month's report changed entries dated in it"
     )
     assert _december_codes(var_dir) == ["99490"]
 
-    quiet = run_ccm(
-        "watch", "--drop", str(drop), "--once", var_dir=var_dir, out_dir=out_dir, extra_env=env
-    )
+    quiet = watch_once(drop, var_dir, out_dir)
     assert quiet.returncode == 0
     assert "Nothing to run" in quiet.stdout
 
